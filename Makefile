@@ -1,0 +1,27 @@
+# make up   - install, migrate, start the server and a worker with demo data
+# make test - install and run every test (SQLite phase, then PostgreSQL phase)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: install test up bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+test: install
+	$(PY) tests/run.py
+
+up: install
+	$(PY) manage.py up
+
+bench: install
+	$(PY) bench/sdk_overhead.py
+
+clean:
+	rm -rf $(VENV) test-results db.sqlite3
