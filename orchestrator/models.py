@@ -193,3 +193,15 @@ class Log(models.Model):
         import logging
 
         return logging.getLevelName(self.level)
+
+
+class Worker(models.Model):
+    """A task worker, known from its `worker.heartbeat` events (SPEC §5)."""
+
+    name = models.CharField(max_length=255, primary_key=True)
+    hostname = models.CharField(max_length=255, blank=True, default="")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    task_keys = models.JSONField(default=list, blank=True)
+    flow_names = models.JSONField(default=list, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)

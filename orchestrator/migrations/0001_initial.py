@@ -21,6 +21,18 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name='Worker',
+            fields=[
+                ('name', models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ('hostname', models.CharField(blank=True, default='', max_length=255)),
+                ('pid', models.PositiveIntegerField(blank=True, null=True)),
+                ('task_keys', models.JSONField(blank=True, default=list)),
+                ('flow_names', models.JSONField(blank=True, default=list)),
+                ('first_seen', models.DateTimeField()),
+                ('last_seen', models.DateTimeField(db_index=True)),
+            ],
+        ),
+        migrations.CreateModel(
             name='FlowRun',
             fields=[
                 ('id', models.UUIDField(primary_key=True, serialize=False)),
