@@ -1,12 +1,24 @@
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path, re_path
+from rest_framework.routers import SimpleRouter
 
+from api.views.docs import SchemaView, SwaggerView, UnknownPath
 from api.views.events import EventBatchView
+from api.views.logs import LogList
+from api.views.runs import FlowRunViewSet, TaskRunViewSet
+from api.views.workers import WorkerList
 
 app_name = "api"
 
+router = SimpleRouter()
+router.register("flow-runs", FlowRunViewSet, basename="flow-run")
+router.register("task-runs", TaskRunViewSet, basename="task-run")
+
 urlpatterns = [
     path("events/", EventBatchView.as_view(), name="events"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+    path("logs/", LogList.as_view(), name="logs"),
+    path("workers/", WorkerList.as_view(), name="workers"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*/$", UnknownPath.as_view(), name="unknown"),
 ]

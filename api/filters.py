@@ -1,0 +1,184 @@
+"""Query-string filters of the read API (SPEC §4.2).
+
+Every filter validates its value and a bad one is a 400 naming the filter.
+Datetimes without a timezone are read as UTC (the server's TIME_ZONE).
+"""
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from api.errors import bad_parameters
+from orchestrator.models import STATE_NAMES, FlowRun, Log, RunTag, StateType, TaskRun
+
+MAX_TEXT = 255  # the longest name, key or tag a run can have
+MAX_STATES = 50  # more comma-separated states than this is not a real query
+
+LEVEL_NAMES = {"NOTSET": 0, "DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
+MAX_LEVEL = 32767  # Log.level is a small integer
+
+
+class StateChoice(forms.CharField):
+    """`FAILED`, `Failed`, `failed,Cached`: state types and state names, comma-separated.
+
+    An exact type (`FAILED`) or exact name (`TimedOut`) is taken as written; otherwise
+    the value is matched case-insensitively, types first (`failed` is the type FAILED).
+    Cleans to `(types, names)`.
+    """
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if len(items) > MAX_STATES:
+            raise forms.ValidationError(f"at most {MAX_STATES} states")
+        types: set[str] = set()
+        names: set[str] = set()
+        for item in items:
+            state = parse_state(item)
+            if state is None:
+                raise forms.ValidationError(
+                    f"unknown state {item[:40]!r}; valid types: {', '.join(StateType.values)}; "
+                    f"valid names: {', '.join(STATE_NAMES)}"
+                )
+            (types if state[0] == "type" else names).add(state[1])
+        return sorted(types), sorted(names)
+
+
+def parse_state(text: str) -> tuple[str, str] | None:
+    if text in StateType.values:
+        return "type", text
+    if text in STATE_NAMES:
+        return "name", text
+    if text.upper() in StateType.values:
+        return "type", text.upper()
+    by_lower = {name.lower(): name for name in STATE_NAMES}
+    if text.lower() in by_lower:
+        return "name", by_lower[text.lower()]
+    return None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StateFilter(django_filters.Filter):
+    field_class = StateChoice
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if not value:
+            return qs
+        types, names = value
+        condition = Q()
+        if types:
+            condition |= Q(state_type__in=types)
+        if names:
+            condition |= Q(state_name__in=names)
+        return qs.filter(condition)
+
+
+class LevelChoice(forms.CharField):
+    """A logging level as a number (`30`) or a name (`WARNING`, any case)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        if value.isdigit():
+            level = int(value)
+            if level > MAX_LEVEL:
+                raise forms.ValidationError(f"level must be between 0 and {MAX_LEVEL}")
+            return level
+        level = LEVEL_NAMES.get(value.upper())
+        if level is None:
+            raise forms.ValidationError(
+                f"unknown level {value[:40]!r}; use a number or one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+            )
+        return level
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MinimumLevelFilter(django_filters.Filter):
+    field_class = LevelChoice
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(level__gte=value)
+
+
+class TagFilter(django_filters.CharFilter):
+    """Runs carrying this tag, through RunTag (indexed on every database)."""
+
+    def __init__(self, run_field: str, **kwargs) -> None:
+        kwargs.setdefault("max_length", MAX_TEXT)
+        super().__init__(**kwargs)
+        self.run_field = run_field
+
+    def filter(self, qs: QuerySet, value) -> QuerySet:
+        if not value:
+            return qs
+        tagged = RunTag.objects.filter(tag=value, **{f"{self.run_field}__isnull": False})
+        return qs.filter(id__in=tagged.values(self.run_field))
+
+
+def text(lookup: str, help_text: str) -> django_filters.CharFilter:
+    return django_filters.CharFilter(field_name=lookup, max_length=MAX_TEXT, help_text=help_text)
+
+
+STARTED_HELP = "ISO 8601; without a timezone it is read as UTC"
+
+
+class FlowRunFilter(django_filters.FilterSet):
+    state = StateFilter(help_text="state types or names, comma-separated (FAILED, TimedOut, failed,cancelled)")
+    flow = text("flow__name", "flow name, exact")
+    started_after = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte", help_text=STARTED_HELP)
+    started_before = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="lt", help_text=STARTED_HELP)
+    tag = TagFilter("flow_run", help_text="runs carrying this tag")
+
+    class Meta:
+        model = FlowRun
+        fields: list[str] = []
+
+
+class TaskRunFilter(django_filters.FilterSet):
+    state = StateFilter(help_text="state types or names, comma-separated (FAILED, TimedOut, failed,cancelled)")
+    flow_run = django_filters.UUIDFilter(field_name="flow_run_id", help_text="flow run id")
+    flow = text("flow_run__flow__name", "flow name, exact")
+    task_key = text("task_key", "task key, exact")
+    name = text("task_name", "task name, exact (the @task name, not the run name)")
+    started_after = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte", help_text=STARTED_HELP)
+    started_before = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="lt", help_text=STARTED_HELP)
+    tag = TagFilter("task_run", help_text="runs carrying this tag")
+
+    class Meta:
+        model = TaskRun
+        fields: list[str] = []
+
+
+class LogFilter(django_filters.FilterSet):
+    flow_run = django_filters.UUIDFilter(field_name="flow_run_id", help_text="flow run id")
+    task_run = django_filters.UUIDFilter(field_name="task_run_id", help_text="task run id")
+    level = MinimumLevelFilter(help_text="minimum level: a number (30) or a name (WARNING)")
+    q = django_filters.CharFilter(
+        field_name="message", lookup_expr="icontains", max_length=1000, help_text="text the message contains"
+    )
+
+    class Meta:
+        model = Log
+        fields: list[str] = []
+
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, with errors that name the query parameter in `error` (api.errors)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise bad_parameters({name: list(messages) for name, messages in filterset.errors.items()})
+        return filterset.qs

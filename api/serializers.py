@@ -1,0 +1,96 @@
+"""Resource shapes of the read API (SPEC §4.2)."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orchestrator.models import FlowRun, FlowRunState, Log, StateType, TaskRun, Worker
+
+
+class CurrentStateSerializer(serializers.Serializer):
+    """A run's current state, from its state_* columns; null until a state event arrived."""
+
+    type = serializers.ChoiceField(source="state_type", choices=StateType.choices)
+    name = serializers.CharField(source="state_name")
+    message = serializers.CharField(source="state_message")
+    timestamp = serializers.DateTimeField(source="state_timestamp")
+
+    def to_representation(self, instance):
+        if not instance.state_type:
+            return None
+        return super().to_representation(instance)
+
+
+class RunSerializer(serializers.ModelSerializer):
+    state = CurrentStateSerializer(source="*", read_only=True, allow_null=True)
+    duration = serializers.SerializerMethodField(help_text="seconds from start_time to end_time")
+    flow_name = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_duration(self, run) -> float | None:
+        return run.duration.total_seconds() if run.duration is not None else None
+
+    common_fields = [
+        "id", "name", "flow_name", "state", "parameters", "tags", "run_count",
+        "start_time", "end_time", "duration", "created", "parent_task_run_id",
+    ]
+
+
+class FlowRunSerializer(RunSerializer):
+    task_run_counts = serializers.SerializerMethodField(help_text="number of its task runs by state type")
+
+    class Meta:
+        model = FlowRun
+        fields = RunSerializer.common_fields + ["parent_flow_run_id", "version", "task_run_counts"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_flow_name(self, run: FlowRun) -> str | None:
+        return run.flow.name if run.flow_id else None
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_task_run_counts(self, run: FlowRun) -> dict[str, int]:
+        return self.context["task_run_counts"].get(run.id, empty_counts())
+
+
+class TaskRunSerializer(RunSerializer):
+    flow_run_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TaskRun
+        fields = RunSerializer.common_fields + [
+            "task_key", "task_name", "flow_run_id", "upstream_task_run_ids",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_flow_name(self, run: TaskRun) -> str | None:
+        # select_related leaves flow_run None when the flow run's row has not arrived yet
+        flow_run = run.flow_run if run.flow_run_id else None
+        return flow_run.flow.name if flow_run is not None and flow_run.flow_id else None
+
+
+class StateRecordSerializer(serializers.ModelSerializer):
+    """One entry of a state timeline (FlowRunState and TaskRunState have the same fields)."""
+
+    class Meta:
+        model = FlowRunState
+        fields = ["id", "type", "name", "message", "timestamp", "seq", "run_count", "error"]
+
+
+class LogSerializer(serializers.ModelSerializer):
+    flow_run_id = serializers.UUIDField(read_only=True, allow_null=True)
+    task_run_id = serializers.UUIDField(read_only=True, allow_null=True)
+    level_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Log
+        fields = ["id", "flow_run_id", "task_run_id", "level", "level_name", "logger", "message", "timestamp", "seq"]
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Worker
+        fields = ["name", "hostname", "pid", "task_keys", "flow_names", "first_seen", "last_seen"]
+
+
+def empty_counts() -> dict[str, int]:
+    return {state_type: 0 for state_type in StateType.values}

@@ -1,0 +1,134 @@
+"""Flow runs and task runs: lists, details, a flow run's task runs, state timelines (SPEC §4.2)."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from api.filters import FilterBackend, FlowRunFilter, TaskRunFilter
+from api.pagination import FlowRunTaskRuns, NewestFirst, Timeline
+from api.serializers import FlowRunSerializer, StateRecordSerializer, TaskRunSerializer, empty_counts
+from orchestrator.models import FlowRun, FlowRunState, TaskRun, TaskRunState
+
+
+def parse_run_id(raw: str, kind: str) -> uuid.UUID:
+    """A path id that is not a UUID names no run: 404, like any unknown id."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(f"no {kind} with id {raw[:100]!r} (ids are UUIDs)")
+
+
+def task_run_counts(flow_run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """Task runs per state type for each flow run, in one aggregate query (index taskrun_flowrun_created)."""
+    ids = list(flow_run_ids)
+    counts: dict[uuid.UUID, dict[str, int]] = {run_id: empty_counts() for run_id in ids}
+    if not ids:
+        return counts
+    rows = (
+        TaskRun.objects.filter(flow_run_id__in=ids)
+        .exclude(state_type="")
+        .values_list("flow_run_id", "state_type")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for flow_run_id, state_type, n in rows:
+        counts[flow_run_id][state_type] = n
+    return counts
+
+
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    """What the flow-run and task-run endpoints share: id lookup, newest-first lists, state timelines."""
+
+    kind: str
+    state_model: type[FlowRunState] | type[TaskRunState]
+    state_run_field: str
+    filter_backends = [FilterBackend]
+    pagination_class = NewestFirst
+    lookup_value_regex = "[^/]+"  # anything, so that a malformed id is a JSON 404 from get_object
+
+    def get_object(self):
+        run = self.get_queryset().filter(pk=parse_run_id(self.kwargs["pk"], self.kind)).first()
+        if run is None:
+            raise NotFound(f"no {self.kind} with id {self.kwargs['pk']!r}")
+        self.check_object_permissions(self.request, run)
+        return run
+
+    def existing_run_id(self) -> uuid.UUID:
+        run_id = parse_run_id(self.kwargs["pk"], self.kind)
+        if not self.queryset.model.objects.filter(pk=run_id).exists():
+            raise NotFound(f"no {self.kind} with id {self.kwargs['pk']!r}")
+        return run_id
+
+    def state_timeline(self, request) -> Response:
+        run_id = self.existing_run_id()
+        timeline = self.state_model.objects.filter(**{self.state_run_field: run_id})
+        page = self.paginate_queryset(timeline)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Flow runs, newest first"),
+    retrieve=extend_schema(summary="One flow run"),
+)
+class FlowRunViewSet(RunViewSet):
+    kind = "flow run"
+    queryset = FlowRun.objects.select_related("flow")
+    serializer_class = FlowRunSerializer
+    filterset_class = FlowRunFilter
+    state_model = FlowRunState
+    state_run_field = "flow_run_id"
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            self.counts = task_run_counts(run.id for run in page)
+        return page
+
+    def get_object(self):
+        run = super().get_object()
+        self.counts = task_run_counts([run.id])
+        return run
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "task_run_counts": getattr(self, "counts", {})}
+
+    @extend_schema(summary="A flow run's task runs, oldest first (timeline data)")
+    @action(
+        detail=True, url_path="task-runs", serializer_class=TaskRunSerializer,
+        pagination_class=FlowRunTaskRuns, filter_backends=[],
+    )
+    def task_runs(self, request, pk=None):
+        flow_run_id = self.existing_run_id()
+        task_runs = TaskRun.objects.filter(flow_run_id=flow_run_id).select_related("flow_run__flow")
+        page = self.paginate_queryset(task_runs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(summary="A flow run's state timeline, oldest first")
+    @action(detail=True, serializer_class=StateRecordSerializer, pagination_class=Timeline, filter_backends=[])
+    def states(self, request, pk=None):
+        return self.state_timeline(request)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Task runs across flow runs, newest first"),
+    retrieve=extend_schema(summary="One task run"),
+)
+class TaskRunViewSet(RunViewSet):
+    kind = "task run"
+    queryset = TaskRun.objects.select_related("flow_run__flow")
+    serializer_class = TaskRunSerializer
+    filterset_class = TaskRunFilter
+    state_model = TaskRunState
+    state_run_field = "task_run_id"
+
+    @extend_schema(summary="A task run's state timeline, oldest first")
+    @action(detail=True, serializer_class=StateRecordSerializer, pagination_class=Timeline, filter_backends=[])
+    def states(self, request, pk=None):
+        return self.state_timeline(request)

@@ -1,0 +1,37 @@
+"""GET /api/workers/: task workers seen recently and what they serve (SPEC §5)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+
+from api.errors import bad_parameters
+from api.pagination import RecentlySeen
+from api.serializers import WorkerSerializer
+from orchestrator.models import Worker
+
+# Workers send a heartbeat every 10 s; one missed by a minute is gone.
+RECENT = timedelta(seconds=60)
+YES = {"1", "true", "yes", "on"}
+NO = {"", "0", "false", "no", "off"}
+
+
+@extend_schema(
+    summary="Task workers seen in the last 60 seconds",
+    parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="1: every worker ever seen")],
+)
+class WorkerList(generics.ListAPIView):
+    serializer_class = WorkerSerializer
+    pagination_class = RecentlySeen
+
+    def get_queryset(self):
+        show_all = self.request.query_params.get("all", "").strip().lower()
+        if show_all not in YES | NO:
+            raise bad_parameters({"all": ["use 1 (every worker) or 0 (seen in the last 60 seconds)"]})
+        workers = Worker.objects.all()
+        if show_all in NO:
+            workers = workers.filter(last_seen__gte=timezone.now() - RECENT)
+        return workers
