@@ -1,11 +1,108 @@
-"""POST /api/events/ — placeholder until ingestion lands."""
-from rest_framework import status
+"""POST /api/events/ — the SDK ships event batches here (docs/events.md)."""
+from __future__ import annotations
+
+import json
+import zlib
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from orchestrator.ingest import ingest_batch
+
+
+class BadBatch(Exception):
+    def __init__(self, message: str, status_code: int = status.HTTP_400_BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def decoded_body(body: bytes, content_encoding: str, max_bytes: int) -> bytes:
+    """The request body without its Content-Encoding, refusing more than max_bytes once decoded."""
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        if len(body) > max_bytes:
+            raise BadBatch(f"batch is {len(body)} bytes; the limit is {max_bytes} bytes", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        raise BadBatch(f"unsupported Content-Encoding {content_encoding!r}; send gzip or nothing", status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        # Inflating at most one byte past the limit defuses gzip bombs.
+        data = inflater.decompress(body, max_bytes + 1)
+    except zlib.error as exc:
+        raise BadBatch(f"body is not valid gzip: {exc}") from None
+    if len(data) > max_bytes:
+        raise BadBatch(f"batch is over {max_bytes} bytes once decompressed", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if not inflater.eof:
+        raise BadBatch("gzip body is truncated")
+    return data
+
+
+def events_of(data: bytes, max_events: int) -> list:
+    try:
+        batch = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise BadBatch(f"body is not valid JSON: {str(exc)[:200]}") from None
+    if not isinstance(batch, dict) or "events" not in batch:
+        raise BadBatch('body must be a JSON object {"events": [...]}')
+    events = batch["events"]
+    if not isinstance(events, list):
+        raise BadBatch('"events" must be an array of event objects')
+    if len(events) > max_events:
+        raise BadBatch(f"batch has {len(events)} events; the limit is {max_events}", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return events
+
+
+BATCH_RESPONSE = inline_serializer(
+    "EventBatchResult",
+    {
+        "accepted": serializers.IntegerField(help_text="events stored by this request"),
+        "duplicates": serializers.IntegerField(help_text="events that were already stored (or repeated in the batch)"),
+        "rejected": serializers.ListField(
+            child=inline_serializer("RejectedEvent", {"index": serializers.IntegerField(), "error": serializers.CharField()})
+        ),
+    },
+)
+ERROR_RESPONSE = inline_serializer("EventBatchError", {"error": serializers.CharField()})
 
 
 class EventBatchView(APIView):
     required_scope = "ingest"
+    parser_classes = [JSONParser]  # documents the media type; the body is read by `decoded_body`
 
+    @extend_schema(
+        operation_id="events_ingest",
+        summary="Ingest a batch of events",
+        description=(
+            "Stores SDK events idempotently and order-independently (docs/events.md). Invalid events are "
+            "rejected by index while the others are stored. The body may be gzip-compressed "
+            "(`Content-Encoding: gzip`)."
+        ),
+        request=inline_serializer("EventBatch", {"events": serializers.ListField(child=serializers.DictField())}),
+        responses={
+            200: BATCH_RESPONSE,
+            400: OpenApiResponse(ERROR_RESPONSE, description="body is not JSON or not {\"events\": [...]}"),
+            413: OpenApiResponse(ERROR_RESPONSE, description="too many events or bytes in one batch"),
+        },
+        examples=[
+            OpenApiExample(
+                "Partly rejected batch",
+                value={"accepted": 2, "duplicates": 0, "rejected": [{"index": 1, "error": "`occurred`: is required"}]},
+                response_only=True,
+            )
+        ],
+    )
     def post(self, request):
-        return Response({"error": "ingestion not implemented yet"}, status=status.HTTP_501_NOT_IMPLEMENTED)
+        try:
+            data = decoded_body(
+                request.body, request.headers.get("Content-Encoding", ""), settings.ORCHESTRATOR_MAX_BATCH_BYTES
+            )
+            events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
+        except BadBatch as exc:
+            return Response({"error": str(exc)}, status=exc.status_code)
+        result = ingest_batch(events)
+        return Response(result.as_response())
