@@ -1,0 +1,388 @@
+"""Shipping events to the server: a queue in memory, a thread, a spool on disk.
+
+`emit` is a deque append (when the queue is full: one unbuffered write to the
+spool). A daemon thread takes batches from the queue every `flush_interval`
+(sooner when a full batch is waiting) and POSTs them to `{api_url}/events/`.
+When the server cannot take them (down, 5xx, 429, wrong key), the batch and
+whatever waits in memory go to the spool and the thread backs off
+(exponential, with jitter); once the server answers again it replays the
+spool (its own and any abandoned by dead processes reporting to the same URL)
+before the memory queue. Ingestion is idempotent by event id, so sending an
+event twice is harmless: delivery is at-least-once, storage exactly-once.
+
+Reporting problems never raise into user code: each kind of problem is
+logged once (logger `sdk.shipping`) until the server accepts a batch again.
+Behaviour and settings: docs/shipping.md.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections import deque
+from pathlib import Path
+
+from sdk.spool import Spool, spool_dir
+
+__all__ = ["ShippingSink"]
+
+log = logging.getLogger("sdk.shipping")
+
+
+class _Barrier:
+    """Put in the queue by `flush`: set once everything queued before it is acknowledged."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+def _env_number(name: str, default: float, cast=float):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        log.warning("sdk.shipping: ignoring %s=%r (not a number); using %s", name, raw, default)
+        return default
+    return value if value >= 0 else default
+
+
+class ShippingSink:
+    """The event sink used when ORCHESTRATOR_API_URL is set (see sdk/events.py)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str | None = None,
+        home: str | os.PathLike | None = None,
+        *,
+        batch_size: int = 2000,
+        flush_interval: float = 0.2,
+        queue_size: int = 20000,
+        exit_timeout: float = 5.0,
+        request_timeout: float = 10.0,
+        max_backoff: float = 5.0,
+        max_batch_bytes: int = 8 * 1024 * 1024,
+        gzip_min_bytes: int = 16 * 1024,
+        register_atexit: bool = True,
+    ) -> None:
+        from sdk.shipping_http import Transport
+
+        self.api_url = api_url
+        home = Path(home) if home else Path(os.environ.get("ORCHESTRATOR_HOME") or Path.home() / ".orchestrator")
+        self.spool = Spool(spool_dir(home, api_url))
+        self.batch_size = max(1, int(batch_size))
+        self.flush_interval = max(0.01, flush_interval)
+        self.queue_size = max(0, int(queue_size))
+        self.exit_timeout = exit_timeout
+        self.max_backoff = max(0.05, max_backoff)
+        self._transport = Transport(api_url, api_key, request_timeout, max_batch_bytes, gzip_min_bytes)
+        self._start_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self._reset_state()
+        _live_sinks.add(self)
+        if register_atexit:
+            atexit.register(self._close_at_exit)
+        _register_multiprocessing_hook(self)
+
+    @classmethod
+    def from_environment(cls) -> "ShippingSink":
+        """Build the sink from ORCHESTRATOR_* variables (never raises on bad values)."""
+        return cls(
+            os.environ.get("ORCHESTRATOR_API_URL", "").strip(),
+            os.environ.get("ORCHESTRATOR_API_KEY") or None,
+            os.environ.get("ORCHESTRATOR_HOME") or None,
+            batch_size=int(_env_number("ORCHESTRATOR_SHIP_BATCH_SIZE", 2000, int)) or 2000,
+            flush_interval=_env_number("ORCHESTRATOR_SHIP_INTERVAL", 0.2),
+            queue_size=int(_env_number("ORCHESTRATOR_SHIP_QUEUE_SIZE", 20000, int)),
+            exit_timeout=_env_number("ORCHESTRATOR_SHIP_EXIT_TIMEOUT", 5.0),
+            request_timeout=_env_number("ORCHESTRATOR_SHIP_REQUEST_TIMEOUT", 10.0) or 10.0,
+            max_backoff=_env_number("ORCHESTRATOR_SHIP_MAX_BACKOFF", 5.0),
+        )
+
+    def _reset_state(self) -> None:
+        self._queue: deque = deque()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inflight: list[dict] | None = None
+        self._barriers: list[_Barrier] = []  # taken from the queue, waiting for the spool to empty
+        self._failures = 0
+        self._retry_at = 0.0
+        self._next_scan = 0.0  # when to look for abandoned spool files again
+        self._warned: set[str] = set()
+        self._stopping = False
+        self.stats = {"sent": 0, "rejected": 0, "dropped": 0, "spooled": 0, "replayed": 0}
+
+    # -- the user's side: never blocks on the network, never raises -------------
+
+    def emit(self, event: dict) -> None:
+        try:
+            queue = self._queue
+            if len(queue) < self.queue_size:
+                queue.append(event)
+                if len(queue) == self.batch_size:
+                    self._wake.set()
+            else:
+                self._spill([event], fsync=False)
+            if self._thread is None and not self._closed:
+                self._start()
+        except Exception:
+            pass
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """True once the server acknowledged everything emitted before the call; False on timeout."""
+        try:
+            if self._closed:
+                return not self._queue and not self.spool.has_pending()
+            if self._thread is None and not self._queue:
+                return True
+            barrier = _Barrier()
+            self._queue.append(barrier)
+            if self._thread is None:
+                self._start()
+            self._retry_at = 0.0  # a flush is worth one immediate attempt
+            self._wake.set()
+            return barrier.done.wait(timeout)
+        except Exception:
+            return False
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush for at most `timeout` (default: exit_timeout), then spool what is left."""
+        if self._closed:
+            return
+        timeout = self.exit_timeout if timeout is None else timeout
+        delivered = self.flush(timeout)
+        self._stopping = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(0.5)  # it may sit in an HTTP call; what it holds is spooled below
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.queue_size = 0  # late emits go straight to the spool
+            rest = [e for e in self._queue if e.__class__ is not _Barrier]
+            self._queue.clear()
+            leftover = (self._inflight or []) + rest
+            try:
+                if leftover:
+                    self.spool.append(leftover, fsync=True)
+                    self.stats["spooled"] += len(leftover)
+                pending = self.spool.has_pending()
+                self.spool.close()
+            except Exception as exc:
+                pending = True
+                log.warning("sdk.shipping: could not write the spool in %s: %s", self.spool.directory, exc)
+            self._transport.close()
+        if not delivered and pending:
+            log.warning(
+                "sdk.shipping: %s did not acknowledge every event within %.1fs; the rest is kept in %s and will "
+                "be sent by the next process that reports to this URL", self.api_url, timeout, self.spool.directory,
+            )
+
+    def _close_at_exit(self) -> None:
+        try:
+            self.close(self.exit_timeout)
+        except Exception:
+            pass
+
+    # -- the shipping thread ------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="sdk-shipping", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                self._cycle()
+            except Exception as exc:  # the thread must outlive any surprise
+                self._warn_once("internal", "sdk.shipping: unexpected error while shipping events: %r", exc)
+                self._back_off(None)
+
+    def _cycle(self) -> None:
+        now = time.monotonic()
+        if now < self._retry_at:
+            self._spill_memory()  # while the server is away, memory holds only the last interval
+        elif (self.spool.has_pending() or now >= self._next_scan) and not self._replay():
+            self._spill_memory()
+        else:
+            while self._queue and not self._stopping:
+                batch = self._take()
+                if batch and not self._deliver(batch, spooled=False):
+                    self._spill_memory()
+                    break
+        if self._barriers and not self.spool.has_pending() and not self._stopping:
+            barriers, self._barriers = self._barriers, []
+            for barrier in barriers:
+                barrier.done.set()
+
+    def _take(self) -> list[dict]:
+        batch: list[dict] = []
+        queue = self._queue
+        while queue and len(batch) < self.batch_size:
+            item = queue.popleft()
+            if item.__class__ is _Barrier:
+                self._barriers.append(item)  # settled once nothing older is pending
+            else:
+                batch.append(item)
+        return batch
+
+    def _spill_memory(self) -> None:
+        events = []
+        while self._queue:
+            item = self._queue.popleft()
+            if item.__class__ is _Barrier:
+                self._barriers.append(item)
+            else:
+                events.append(item)
+        if events:
+            self._spill(events, fsync=True)
+
+    def _spill(self, events: list[dict], fsync: bool) -> None:
+        try:
+            self.stats["spooled"] += self.spool.append(events, fsync=fsync)
+        except Exception as exc:
+            # Never drop: keep them in memory beyond the bound rather than lose them.
+            self._warn_once("spool", "sdk.shipping: cannot write the spool in %s (%s); keeping events in memory",
+                            self.spool.directory, exc)
+            self._queue.extend(events)
+
+    def _replay(self) -> bool:
+        """Send spooled events (own and abandoned), oldest file first. False if the server failed."""
+        self._next_scan = time.monotonic() + 10.0
+        for spool_file in self.spool.claim(foreign=True):
+            while not self._stopping:
+                events, end = spool_file.read_chunk(self.batch_size)
+                if not events:
+                    self.spool.done(spool_file)
+                    break
+                if not self._deliver(events, spooled=True):
+                    return False
+                spool_file.acked = end
+                self.stats["replayed"] += len(events)
+            if self._stopping:
+                return False
+        return True
+
+    def _deliver(self, events: list[dict], spooled: bool) -> bool:
+        """POST events, splitting refused batches. False (events kept or spooled) if the server failed."""
+        from sdk.shipping_http import OK, SPLIT
+
+        if not spooled:
+            self._inflight = events
+        work = [events]
+        try:
+            while work:
+                part = work.pop()
+                outcome = self._transport.send(part)
+                if self._stopping:
+                    return False
+                if outcome.kind == OK:
+                    self._succeeded()
+                    self.stats["sent"] += len(part)
+                    if outcome.rejected:
+                        self._report_rejected(part, outcome.rejected)
+                elif outcome.kind == SPLIT and len(part) > 1:
+                    middle = len(part) // 2
+                    work += [part[middle:], part[:middle]]
+                elif outcome.kind == SPLIT:
+                    self.stats["dropped"] += 1
+                    event = part[0] if isinstance(part[0], dict) else {}
+                    log.warning("sdk.shipping: the server refused event %s (%s) and it is dropped: %s",
+                                event.get("id"), event.get("type"), outcome.message)
+                else:
+                    self._back_off(outcome)
+                    if not spooled:
+                        self._spill([e for chunk in [part, *work] for e in chunk], fsync=True)
+                    return False
+            return True
+        finally:
+            if not spooled:
+                self._inflight = None
+
+    def _report_rejected(self, part: list[dict], rejected: list) -> None:
+        self.stats["rejected"] += len(rejected)
+        shown = []
+        for item in rejected[:10]:
+            index = item.get("index") if isinstance(item, dict) else None
+            event = part[index] if isinstance(index, int) and 0 <= index < len(part) else {}
+            reason = item.get("error") if isinstance(item, dict) else item
+            shown.append(f"{event.get('type')} {event.get('id')}: {reason}")
+        more = f" (and {len(rejected) - 10} more)" if len(rejected) > 10 else ""
+        log.warning("sdk.shipping: the server rejected %d of %d events; they are dropped, not retried: %s%s",
+                    len(rejected), len(part), "; ".join(shown), more)
+
+    def _succeeded(self) -> None:
+        if self._failures:
+            log.info("sdk.shipping: %s accepts events again", self.api_url)
+        self._failures = 0
+        self._retry_at = 0.0
+        self._warned.clear()
+
+    def _back_off(self, outcome) -> None:
+        from sdk.shipping_http import CONFIG
+
+        self._failures += 1
+        if outcome is not None and outcome.kind == CONFIG:
+            delay = self.max_backoff
+        else:
+            delay = min(self.max_backoff, 0.1 * 2 ** min(self._failures, 30))
+        delay *= random.uniform(0.5, 1.0)  # jitter: processes that failed together retry apart
+        if outcome is not None and outcome.retry_after:
+            delay = max(delay, min(outcome.retry_after, 60.0))
+        self._retry_at = time.monotonic() + delay
+        if outcome is not None:
+            self._warn_once(outcome.problem, "sdk.shipping: %s; events are kept and retried", outcome.message)
+
+    def _warn_once(self, problem: str, message: str, *args) -> None:
+        if problem not in self._warned:
+            self._warned.add(problem)
+            log.warning(message, *args)
+
+    # -- fork ------------------------------------------------------------------------
+
+    def _after_fork_in_child(self) -> None:
+        """The child starts empty: the parent's pending events stay the parent's."""
+        self._reset_state()
+        self._start_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self.spool.forget_after_fork()
+        self._transport.forget()
+
+
+_live_sinks: "weakref.WeakSet[ShippingSink]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for sink in list(_live_sinks):
+        sink._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _register_multiprocessing_hook(sink: ShippingSink) -> None:
+    # multiprocessing children end with os._exit (no atexit): close the sink from its exit hook.
+    import multiprocessing.util as mp_util
+
+    def in_child(s: ShippingSink) -> None:
+        mp_util.Finalize(s, s._close_at_exit, exitpriority=10)
+
+    mp_util.register_after_fork(sink, in_child)

@@ -1,0 +1,109 @@
+"""Workloads and small doubles for the shipping tests."""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from sdk.shipping import ShippingSink
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def log_event(message: str = "hello", event_id: str | None = None, **fields) -> dict:
+    return {"id": event_id or str(uuid.uuid4()), "type": "log", "occurred": now(), "seq": 1,
+            "flow_run_id": None, "task_run_id": None, "level": 20, "logger": "test", "message": message, **fields}
+
+
+def state(run_key: str, run_id: str, seq: int, type_: str, name: str, flow_run_id: str | None = None) -> dict:
+    ts = now()
+    event = {"id": str(uuid.uuid4()), "type": f"{run_key}.state", "occurred": ts, "seq": seq,
+             f"{run_key}_id": run_id, "run_count": 1 if type_ != "PENDING" else 0,
+             "state": {"type": type_, "name": name, "message": None, "timestamp": ts}}
+    if run_key == "task_run":
+        event["flow_run_id"] = flow_run_id
+    return event
+
+
+def synthetic_task(flow_run_id: str, i: int) -> list[dict]:
+    """What the engine emits for one trivial task run: created, 3 states, one log line."""
+    task_run_id = str(uuid.uuid4())
+    return [
+        {"id": str(uuid.uuid4()), "type": "task_run.created", "occurred": now(), "seq": 0,
+         "task_run_id": task_run_id, "flow_run_id": flow_run_id, "task_key": "add-0123abcd", "task_name": "add",
+         "name": f"add-{i:03x}", "parameters": {"i": i}, "tags": [], "parent_task_run_id": None,
+         "upstream_task_run_ids": []},
+        state("task_run", task_run_id, 1, "PENDING", "Pending", flow_run_id),
+        state("task_run", task_run_id, 2, "RUNNING", "Running", flow_run_id),
+        log_event(f"task {i}", flow_run_id=flow_run_id, task_run_id=task_run_id, seq=3),
+        state("task_run", task_run_id, 4, "COMPLETED", "Completed", flow_run_id),
+    ]
+
+
+def synthetic_flow(n_tasks: int):
+    """Yield the events of a flow run of `n_tasks` trivial tasks, in engine order."""
+    flow_run_id = str(uuid.uuid4())
+    yield {"id": str(uuid.uuid4()), "type": "flow_run.created", "occurred": now(), "seq": 0,
+           "flow_run_id": flow_run_id, "flow_name": "synthetic", "name": "brave-otter", "parameters": {},
+           "tags": [], "parent_task_run_id": None, "parent_flow_run_id": None, "version": None}
+    yield state("flow_run", flow_run_id, 1, "RUNNING", "Running")
+    for i in range(n_tasks):
+        yield from synthetic_task(flow_run_id, i)
+    yield state("flow_run", flow_run_id, 2, "COMPLETED", "Completed")
+
+
+class RecordingSink:
+    """Passes events to a real sink and keeps a copy: what the SDK emitted is what must arrive."""
+
+    def __init__(self, sink: ShippingSink) -> None:
+        self.sink = sink
+        self.events: list[dict] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: dict) -> None:
+        with self._lock:
+            self.events.append(event)
+        self.sink.emit(event)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return self.sink.flush(timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        self.sink.close(timeout)
+
+
+class FailingServer:
+    """An HTTP server that answers every request with one fixed status (for 5xx cases)."""
+
+    def __init__(self, status: int = 500) -> None:
+        self.status = status
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests += 1
+                body = json.dumps({"error": "internal error"}).encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/api"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
