@@ -1,0 +1,135 @@
+"""Running flow runs: attempts with retries and a time limit, waiting for every submitted
+task, and the final state derived from what the flow returned.
+
+    created → Pending → Running → [Completed | Failed/TimedOut | AwaitingRetry → Retrying → ...]
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from sdk import logs
+from sdk.context import FlowRunContext, flow_run_var, innermost_run, merge_tags, task_run_var
+from sdk.exceptions import FlowRunTimeout
+from sdk.hooks import run_state_hooks
+from sdk.rendering import render_parameters
+from sdk.resolution import collect_upstream_states, resolve
+from sdk.retries import next_delay
+from sdk.runs import FlowRun
+from sdk.states import (AwaitingRetry, Completed, Crashed, Failed, Pending, Retrying, Running, State,
+                        TimedOut, worst_state)
+from sdk.timeouts import call_with_timeout
+
+if TYPE_CHECKING:
+    from sdk.flows import Flow
+
+__all__ = ["run_flow"]
+
+
+def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
+    parent_flow = flow_run_var.get()
+    parent_task = task_run_var.get()
+    run = FlowRun(
+        flow.run_name(parameters),
+        flow.name,
+        parameters,
+        merge_tags(()),
+        parent_flow.flow_run.id if parent_flow is not None else None,
+        parent_task.task_run.id if parent_task is not None else None,
+        flow.version,
+    )
+    run.emit_created(render_parameters(parameters))
+    run.set_state(Pending())
+    logs.flow_run_created(run)
+
+    log_prints = flow.log_prints
+    if log_prints is None:
+        outer = innermost_run()
+        log_prints = outer.log_prints if outer is not None else False
+    if log_prints:
+        logs.enable_print_logging()
+    runner = flow.task_runner.duplicate()
+    ctx = FlowRunContext(flow, run, parameters, runner, log_prints)
+    flow_token = flow_run_var.set(ctx)
+    task_token = task_run_var.set(None)  # the flow body is not inside the calling task
+    try:
+        state = _run_attempts(flow, run, ctx)
+        logs.flow_run_finished(run, state)
+        if flow.on_completion or flow.on_failure:
+            run_state_hooks(flow, run, state, flow.on_completion, flow.on_failure)
+    finally:
+        task_run_var.reset(task_token)
+        flow_run_var.reset(flow_token)
+        runner.shutdown()
+    if return_state:
+        return state
+    return state.result()
+
+
+class _OurTimeout(Exception):
+    pass
+
+
+def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
+    while True:
+        run.run_count += 1
+        run.set_state(Running() if run.run_count == 1 else Retrying())
+        try:
+            state, error = _run_body(flow, ctx)
+        except BaseException as exc:
+            run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
+            raise
+        if state.is_failed() and run.run_count <= flow.retries:
+            delay = next_delay(flow.retry_delays, None, run.run_count - 1)
+            logs.run_failed(run, state.data, delay, run.run_count, flow.retries)
+            run.set_state(AwaitingRetry(f"Retry {run.run_count}/{flow.retries} will start {delay:g} second(s) from now"))
+            if delay > 0:
+                time.sleep(delay)
+            continue
+        if error is not None:
+            logs.run_failed(run, error, None, run.run_count, flow.retries)
+        return run.set_state(state)
+
+
+def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | None]:
+    """One attempt: call the function, wait for its tasks, derive the state.
+
+    Returns the state and the exception the body raised, if it did."""
+    runner = ctx.task_runner
+    seconds = flow.timeout_seconds
+    deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        if seconds is None:
+            value = flow.signature.call(flow.fn, ctx.parameters)
+        else:
+            value = call_with_timeout(flow.signature.call, (flow.fn, ctx.parameters), {}, seconds, _OurTimeout)
+    except _OurTimeout:
+        return _timed_out(seconds), None
+    except Exception as exc:
+        runner.wait_for_all(_remaining(deadline))
+        return Failed(f"Flow run encountered an exception: {type(exc).__name__}: {exc}", exc), exc
+    if not runner.wait_for_all(_remaining(deadline)):
+        return _timed_out(seconds), None
+    return state_from_return(value), None
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def _timed_out(seconds: float | None) -> State:
+    message = f"Flow run exceeded timeout of {seconds:g} second(s)"
+    return TimedOut(message, FlowRunTimeout(message))
+
+
+def state_from_return(value: Any) -> State:
+    """A returned State is the final state; returned futures/states give the worst of theirs."""
+    if isinstance(value, State):
+        return value
+    states = collect_upstream_states(value)
+    if not states:
+        return Completed(data=value)
+    state = worst_state(states)
+    if state.is_completed():
+        state.data = resolve(value)
+    return state

@@ -1,0 +1,169 @@
+"""Run records (TaskRun, FlowRun) and the events they emit (docs/events.md).
+
+A run record is created once per run, emits its `*.created` event, and then
+one `*.state` event per state it enters, each with the run's next `seq`.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sdk import events
+from sdk.rendering import NO_RESULT, json_result
+from sdk.stamps import new_id, now
+from sdk.states import State, StateType
+
+__all__ = ["TaskRun", "FlowRun", "error_info"]
+
+_ERROR_TYPES = (StateType.FAILED, StateType.CRASHED)
+
+
+def error_info(exc: BaseException) -> dict[str, str]:
+    import traceback
+
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+class _Run:
+    __slots__ = ("id", "name", "run_count", "state", "_seq")
+    _state_event: str = ""
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def _decorate(self, event: dict[str, Any], state: State) -> None:
+        state_type = state.type
+        if state_type is StateType.COMPLETED:
+            result = json_result(state.data)
+            if result is not NO_RESULT:
+                event["result"] = result
+        elif state_type in _ERROR_TYPES and isinstance(state.data, BaseException):
+            event["error"] = error_info(state.data)
+
+
+class TaskRun(_Run):
+    """One task run. `id`, `name`, `run_count` (attempts so far), `flow_run_id`,
+    `task_key`, `task_name`, `tags`, `parent_task_run_id`, `upstream_task_run_ids`, `state`."""
+
+    __slots__ = ("flow_run_id", "task_key", "task_name", "tags", "parent_task_run_id", "upstream_task_run_ids")
+
+    def __init__(self, name: str, task_key: str, task_name: str, flow_run_id: str | None,
+                 parent_task_run_id: str | None, tags: list[str], upstream_task_run_ids: list[str]) -> None:
+        self.id = new_id()
+        self.name = name
+        self.run_count = 0
+        self.state: State | None = None
+        self._seq = itertools.count()
+        self.flow_run_id = flow_run_id
+        self.task_key = task_key
+        self.task_name = task_name
+        self.tags = tags
+        self.parent_task_run_id = parent_task_run_id
+        self.upstream_task_run_ids = upstream_task_run_ids
+
+    def emit_created(self, rendered_parameters: dict[str, Any]) -> None:
+        events.emit({
+            "id": new_id(),
+            "type": "task_run.created",
+            "occurred": now(),
+            "seq": next(self._seq),
+            "task_run_id": self.id,
+            "flow_run_id": self.flow_run_id,
+            "task_key": self.task_key,
+            "task_name": self.task_name,
+            "name": self.name,
+            "parameters": rendered_parameters,
+            "tags": self.tags,
+            "parent_task_run_id": self.parent_task_run_id,
+            "upstream_task_run_ids": self.upstream_task_run_ids,
+        })
+
+    def set_state(self, state: State) -> State:
+        state.task_run_id = self.id
+        state.flow_run_id = self.flow_run_id
+        self.state = state
+        event = {
+            "id": new_id(),
+            "type": "task_run.state",
+            "occurred": state.occurred,
+            "seq": next(self._seq),
+            "task_run_id": self.id,
+            "flow_run_id": self.flow_run_id,
+            "run_count": self.run_count,
+            "state": {"type": state.type._value_, "name": state.name, "message": state.message, "timestamp": state.occurred},
+        }
+        if state.type is StateType.COMPLETED or state.data is not None:
+            self._decorate(event, state)
+        events.emit(event)
+        return state
+
+    @property
+    def label(self) -> str:
+        return f"Task run {self.name!r}"
+
+    def __repr__(self) -> str:
+        return f"TaskRun(id={self.id!r}, name={self.name!r}, run_count={self.run_count}, state={self.state})"
+
+
+class FlowRun(_Run):
+    """One flow run. `id`, `name`, `run_count`, `flow_name`, `parameters`, `tags`,
+    `parent_flow_run_id`, `parent_task_run_id`, `state`."""
+
+    __slots__ = ("flow_name", "parameters", "tags", "parent_flow_run_id", "parent_task_run_id", "version")
+
+    def __init__(self, name: str, flow_name: str, parameters: dict[str, Any], tags: list[str],
+                 parent_flow_run_id: str | None, parent_task_run_id: str | None, version: str | None) -> None:
+        self.id = new_id()
+        self.name = name
+        self.run_count = 0
+        self.state: State | None = None
+        self._seq = itertools.count()
+        self.flow_name = flow_name
+        self.parameters = parameters
+        self.tags = tags
+        self.parent_flow_run_id = parent_flow_run_id
+        self.parent_task_run_id = parent_task_run_id
+        self.version = version
+
+    def emit_created(self, rendered_parameters: dict[str, Any]) -> None:
+        events.emit({
+            "id": new_id(),
+            "type": "flow_run.created",
+            "occurred": now(),
+            "seq": next(self._seq),
+            "flow_run_id": self.id,
+            "flow_name": self.flow_name,
+            "name": self.name,
+            "parameters": rendered_parameters,
+            "tags": self.tags,
+            "parent_task_run_id": self.parent_task_run_id,
+            "parent_flow_run_id": self.parent_flow_run_id,
+            "version": self.version,
+        })
+
+    def set_state(self, state: State) -> State:
+        state.flow_run_id = self.id
+        self.state = state
+        event = {
+            "id": new_id(),
+            "type": "flow_run.state",
+            "occurred": state.occurred,
+            "seq": next(self._seq),
+            "flow_run_id": self.id,
+            "run_count": self.run_count,
+            "state": {"type": state.type._value_, "name": state.name, "message": state.message, "timestamp": state.occurred},
+        }
+        self._decorate(event, state)
+        events.emit(event)
+        return state
+
+    @property
+    def label(self) -> str:
+        return f"Flow run {self.name!r}"
+
+    def __repr__(self) -> str:
+        return f"FlowRun(id={self.id!r}, name={self.name!r}, run_count={self.run_count}, state={self.state})"

@@ -1,0 +1,178 @@
+"""Running task runs: create the run, resolve its inputs, run its attempts, report the result.
+
+The one place a task run's life is decided. Retries, time limits, hooks and
+caching each live in their own module; this file only sequences them:
+
+    created → Pending → (inputs resolved, or NotReady) → Running
+            → [Cached | Completed | Failed/TimedOut | AwaitingRetry → Retrying → ...]
+"""
+from __future__ import annotations
+
+import contextvars
+import time
+from typing import TYPE_CHECKING, Any
+
+from sdk import caching, logs
+from sdk.context import TaskRunContext, flow_run_var, innermost_run, merge_tags, task_run_var
+from sdk.exceptions import TaskRunTimeout, UpstreamTaskError
+from sdk.futures import TaskRunFuture
+from sdk.hooks import run_state_hooks
+from sdk.rendering import render_parameters
+from sdk.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
+from sdk.retries import condition_allows, next_delay
+from sdk.runs import TaskRun
+from sdk.states import (AwaitingRetry, Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying,
+                        Running, State, TimedOut)
+from sdk.task_runners import ThreadPoolTaskRunner
+from sdk.timeouts import call_with_timeout
+
+if TYPE_CHECKING:
+    from sdk.tasks import Task
+
+__all__ = ["call_task", "submit_task", "default_task_runner"]
+
+_default_runner: ThreadPoolTaskRunner | None = None
+
+
+def default_task_runner() -> ThreadPoolTaskRunner:
+    """The runner for `.submit()` outside any flow run."""
+    global _default_runner
+    if _default_runner is None:
+        _default_runner = ThreadPoolTaskRunner()
+    return _default_runner
+
+
+def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tuple[TaskRun, bool]:
+    """Make the run record and report it (created + Pending); also says if inputs need resolving."""
+    flow_ctx = flow_run_var.get()
+    parent = task_run_var.get()
+    upstream_ids, needs_resolution = find_upstreams(parameters, wait_for)
+    run = TaskRun(
+        task.run_name(parameters),
+        task.task_key,
+        task.name,
+        flow_ctx.flow_run.id if flow_ctx is not None else None,
+        parent.task_run.id if parent is not None else None,
+        merge_tags(task.tags),
+        upstream_ids,
+    )
+    run.emit_created(render_parameters(parameters))
+    run.set_state(Pending())
+    return run, needs_resolution
+
+
+def call_task(task: Task, parameters: dict[str, Any], wait_for: Any, return_state: bool) -> Any:
+    """A direct call: run in this thread, return the result (or the final state)."""
+    run, needs_resolution = create_task_run(task, parameters, wait_for)
+    state = run_task(task, run, parameters, wait_for, needs_resolution)
+    if return_state:
+        return state
+    return state.result()
+
+
+def submit_task(task: Task, parameters: dict[str, Any], wait_for: Any) -> TaskRunFuture:
+    """`.submit()`: create the run now, run it on the flow's task runner, return its future."""
+    flow_ctx = flow_run_var.get()
+    runner = flow_ctx.task_runner if flow_ctx is not None else default_task_runner()
+    run, needs_resolution = create_task_run(task, parameters, wait_for)
+    future = TaskRunFuture(run, runner)
+    context = contextvars.copy_context()
+
+    def job() -> None:
+        try:
+            state = context.run(run_task, task, run, parameters, wait_for, needs_resolution)
+        except BaseException as exc:  # an interrupt, or a bug in the engine: never leave a future hanging
+            state = run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}: {exc}", exc))
+        future.set_final(state)
+
+    runner.submit_job(job)
+    return future
+
+
+def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any, needs_resolution: bool) -> State:
+    """Resolve inputs, run the attempts, run hooks; returns the final state (never raises an Exception)."""
+    flow_ctx = flow_run_var.get()
+    try:
+        inputs = resolve_parameters(parameters, wait_for) if needs_resolution else parameters
+    except UpstreamNotReady as exc:
+        state = run.set_state(NotReady(str(exc), UpstreamTaskError(str(exc))))
+        logs.task_run_finished(run, state)
+        return state
+    log_prints = task.log_prints
+    if log_prints is None:
+        outer = innermost_run()
+        log_prints = outer.log_prints if outer is not None else False
+    elif log_prints:
+        logs.enable_print_logging()
+    ctx = TaskRunContext(task, run, inputs, flow_ctx, log_prints)
+    token = task_run_var.set(ctx)
+    try:
+        state = _run_attempts(task, run, ctx)
+        logs.task_run_finished(run, state)
+        if task.on_completion or task.on_failure:
+            run_state_hooks(task, run, state, task.on_completion, task.on_failure)
+    finally:
+        task_run_var.reset(token)
+    return state
+
+
+def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
+    key = None
+    if task.cache_policy_in_effect is not None:
+        try:
+            key = caching.compute_key(task.cache_policy_in_effect, ctx)
+        except Exception as exc:
+            logs.run_failed(run, exc, None, 0, 0)
+            return run.set_state(Failed(f"Could not compute the cache key: {exc}", exc))
+    while True:
+        run.run_count += 1
+        run.set_state(Running() if run.run_count == 1 else Retrying())
+        if key is not None and not task.refresh_cache:
+            value = caching.read(key)
+            if value is not caching.MISS:
+                return run.set_state(Cached(data=value))
+        try:
+            result = _call(task, ctx)
+        except Exception as exc:
+            if isinstance(exc, _OurTimeout):
+                state = TimedOut(str(exc), exc.public())
+                exc = state.data
+            else:
+                state = Failed(f"Task run encountered an exception {type(exc).__name__}: {exc}", exc)
+            retries_done = run.run_count - 1
+            if retries_done < task.retries and condition_allows(task.retry_condition_fn, task, run, state):
+                delay = next_delay(task.retry_delays, task.retry_jitter_factor, retries_done)
+                logs.run_failed(run, exc, delay, run.run_count, task.retries)
+                run.set_state(AwaitingRetry(f"Retry {run.run_count}/{task.retries} will start {delay:g} second(s) from now"))
+                if delay > 0:
+                    time.sleep(delay)
+                continue
+            logs.run_failed(run, exc, None, run.run_count, task.retries)
+            return run.set_state(state)
+        except BaseException as exc:
+            run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
+            raise
+        if isinstance(result, State):  # a task may decide its own final state, as in Prefect
+            return run.set_state(result)
+        if key is not None and task.persist_result is not False:
+            caching.write(key, result, task.cache_expiration, run.label)
+        return run.set_state(Completed(data=result))
+
+
+class _OurTimeout(Exception):
+    """Raised in place of the public TaskRunTimeout so a timeout of a nested run isn't taken for ours."""
+
+    def public(self) -> TaskRunTimeout:
+        return TaskRunTimeout(str(self))
+
+
+def _call(task: Task, ctx: TaskRunContext) -> Any:
+    signature = task.signature
+    seconds = task.timeout_seconds
+    if seconds is None:
+        return signature.call(task.fn, ctx.parameters)
+
+    def on_timeout() -> _OurTimeout:
+        return _OurTimeout(f"Task run exceeded timeout of {seconds:g} second(s)")
+
+    return call_with_timeout(signature.call, (task.fn, ctx.parameters), {}, seconds, on_timeout)

@@ -1,0 +1,115 @@
+"""Where `.submit()` and `.map()` run: a thread pool per flow run.
+
+Workers are started on demand: a submitted job goes to an idle worker if
+one is free, else to a new thread while fewer than `max_workers` exist. A
+worker that blocks on a future that has not started yet (a task waiting for a
+task it submitted itself) gets a stand-in thread, so nesting never deadlocks.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from queue import SimpleQueue
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from sdk.futures import TaskRunFuture
+
+__all__ = ["ThreadPoolTaskRunner", "DEFAULT_MAX_WORKERS"]
+
+# Prefect's default is one thread per concurrent task; a bound keeps 10,000 tiny
+# tasks from spawning 10,000 threads while still running I/O-bound work widely.
+DEFAULT_MAX_WORKERS = 8
+
+_local = threading.local()
+_thread_names = iter(range(1, 1 << 62))
+
+
+class ThreadPoolTaskRunner:
+    """Runs submitted task runs on up to `max_workers` threads (default 64)."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        if max_workers is not None and (type(max_workers) is not int or max_workers < 1):
+            raise ValueError(f"max_workers must be a positive int or None, got {max_workers!r}")
+        self.max_workers = max_workers
+        self._cap = max_workers or DEFAULT_MAX_WORKERS
+        self._jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle_workers = 0  # workers done with a job and not yet promised another
+        self._outstanding = 0
+        self._all_done = threading.Event()
+        self._all_done.set()
+
+    def duplicate(self) -> ThreadPoolTaskRunner:
+        """A fresh runner with the same settings (each flow run gets its own)."""
+        return type(self)(self.max_workers)
+
+    def submit_job(self, job: Callable[[], None]) -> None:
+        """Run `job()` on a worker thread. `job` must not raise."""
+        with self._lock:
+            self._outstanding += 1
+            if self._outstanding == 1:
+                self._all_done.clear()
+            if self._idle_workers:
+                self._idle_workers -= 1
+                spawn = False
+            else:
+                spawn = self._threads < self._cap
+                if spawn:
+                    self._threads += 1
+        self._jobs.put(job)
+        if spawn:
+            self._start_thread()
+
+    def wait_for_all(self, timeout: float | None = None) -> bool:
+        """Block until every submitted job has finished; False if `timeout` passed first."""
+        return self._all_done.wait(timeout)
+
+    def before_blocking_wait(self, future: TaskRunFuture) -> None:
+        # Called by a future about to block. If this very thread is one of our
+        # workers and the awaited run has not started, it may be queued behind
+        # us: add a stand-in worker so it can run.
+        if getattr(_local, "runner", None) is self and future.not_started():
+            with self._lock:
+                self._threads += 1
+            self._start_thread()
+
+    def shutdown(self) -> None:
+        """Let the worker threads exit once the queue is drained."""
+        with self._lock:
+            count, self._threads, self._idle_workers = self._threads, 0, 0
+        for _ in range(count):
+            self._jobs.put(None)
+
+    def __enter__(self) -> ThreadPoolTaskRunner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.wait_for_all()
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"ThreadPoolTaskRunner(max_workers={self.max_workers})"
+
+    def _start_thread(self) -> None:
+        name = f"sdk-task-worker-{next(_thread_names)}"
+        threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        _local.runner = self
+        get = self._jobs.get
+        lock = self._lock
+        while True:
+            job = get()
+            if job is None:
+                return
+            try:
+                job()
+            except BaseException:  # jobs catch their own errors; this is a last resort
+                logging.getLogger("sdk.engine").exception("A task runner job raised")
+            with lock:
+                self._idle_workers += 1
+                self._outstanding -= 1
+                if self._outstanding == 0:
+                    self._all_done.set()

@@ -1,0 +1,214 @@
+"""`@task` and the Task object: direct call, `.submit()`, `.map()`, `.with_options()`."""
+from __future__ import annotations
+
+import copy
+import functools
+import types
+from datetime import timedelta
+from typing import Any, Callable, Iterable
+
+from sdk import caching, names
+from sdk.annotations import BaseAnnotation, allow_failure, quote, unmapped
+from sdk.exceptions import MappingLengthMismatch, MappingMissingIterable
+from sdk.futures import TaskRunFuture, TaskRunFutureList
+from sdk.hooks import check_hooks
+from sdk.options import RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
+from sdk.resolution import resolve
+from sdk.retries import check_jitter, check_retries, normalize_delays
+from sdk.signatures import CallSignature
+from sdk.states import State
+from sdk.workers import NOT_AVAILABLE
+
+__all__ = ["Task", "task"]
+
+TASK_OPTIONS = (
+    "name", "description", "tags", "version", "retries", "retry_delay_seconds", "retry_jitter_factor",
+    "retry_condition_fn", "timeout_seconds", "log_prints", "cache_policy", "cache_key_fn",
+    "cache_expiration", "refresh_cache", "persist_result", "task_run_name", "on_completion", "on_failure",
+)
+
+
+class Task:
+    """A function whose calls become observable task runs (see SPEC §3)."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        description: str | None = None,
+        tags: Iterable[str] | None = None,
+        version: str | None = None,
+        retries: int | None = None,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = None,
+        retry_jitter_factor: float | None = None,
+        retry_condition_fn: Callable[[Any, Any, State], bool] | None = None,
+        timeout_seconds: float | None = None,
+        log_prints: bool | None = None,
+        cache_policy: Any = None,
+        cache_key_fn: Callable[[Any, dict[str, Any]], str | None] | None = None,
+        cache_expiration: timedelta | None = None,
+        refresh_cache: bool | None = None,
+        persist_result: bool | None = None,
+        task_run_name: str | Callable[..., str] | None = None,
+        on_completion: list[Callable[..., Any]] | None = None,
+        on_failure: list[Callable[..., Any]] | None = None,
+    ) -> None:
+        check_callable("@task", fn)
+        self._options = {k: v for k, v in locals().items() if k in TASK_OPTIONS}
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.name = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {name!r}")
+        self.description = description if description is not None else (getattr(fn, "__doc__", None) or None)
+        if isinstance(tags, str) or (tags is not None and not all(isinstance(t, str) for t in tags)):
+            raise TypeError(f"tags must be a list of strings, got {tags!r}")
+        self.tags = tuple(dict.fromkeys(tags or ()))
+        self.version = version
+        self.retries = check_retries(retries)
+        self.retry_delay_seconds = retry_delay_seconds
+        self.retry_delays = normalize_delays(retry_delay_seconds, self.retries)
+        self.retry_jitter_factor = check_jitter(retry_jitter_factor)
+        if retry_condition_fn is not None and not callable(retry_condition_fn):
+            raise TypeError(f"retry_condition_fn must be callable f(task, task_run, state), got {retry_condition_fn!r}")
+        self.retry_condition_fn = retry_condition_fn
+        self.timeout_seconds = check_timeout(timeout_seconds)
+        self.log_prints = check_optional_bool("log_prints", log_prints)
+        self.cache_policy = cache_policy
+        self.cache_key_fn = cache_key_fn
+        self.cache_policy_in_effect = caching.effective_policy(cache_policy, cache_key_fn)
+        if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
+            raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
+        self.cache_expiration = cache_expiration
+        self.refresh_cache = check_optional_bool("refresh_cache", refresh_cache)
+        self.persist_result = check_optional_bool("persist_result", persist_result)
+        self.task_run_name = task_run_name
+        self._run_name = RunNameTemplate("task_run_name", task_run_name) if task_run_name is not None else None
+        self.on_completion = check_hooks("on_completion", on_completion)
+        self.on_failure = check_hooks("on_failure", on_failure)
+        self._signature: CallSignature | None = None
+        self._task_key: str | None = None
+
+    # -- identity ------------------------------------------------------------------------
+
+    @property
+    def task_key(self) -> str:
+        """`<name>-<hash of module.qualname>`: the same in every process (SPEC §3.1)."""
+        if self._task_key is None:
+            from sdk.hashing import task_key
+
+            self._task_key = task_key(self.fn, self.name)
+        return self._task_key
+
+    @property
+    def signature(self) -> CallSignature:
+        if self._signature is None:
+            self._signature = CallSignature(self.fn)
+        return self._signature
+
+    def run_name(self, parameters: dict[str, Any]) -> str:
+        if self._run_name is None:
+            return names.task_run_name(self.name)
+        return self._run_name.render(parameters)
+
+    def with_options(self, **overrides: Any) -> Task:
+        """A new task with some options changed."""
+        check_unknown("with_options()", overrides, TASK_OPTIONS)
+        return Task(self.fn, **{**self._options, **overrides})
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Task:
+        # A task defined on a class: bind the instance like a method would be.
+        if instance is None:
+            return self
+        bound = copy.copy(self)
+        bound.fn = types.MethodType(self.fn, instance)
+        bound._signature = None
+        return bound
+
+    def __repr__(self) -> str:
+        return f"Task(name={self.name!r}, task_key={self._task_key or '…'!r})"
+
+    # -- running -------------------------------------------------------------------------
+
+    def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
+        """Run now, in this thread; return the result (or the final State with `return_state=True`)."""
+        from sdk.task_engine import call_task
+
+        return call_task(self, self.signature.bind(args, kwargs), wait_for, return_state)
+
+    def submit(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFuture:
+        """Run on the flow's task runner; returns a future at once."""
+        from sdk.task_engine import submit_task
+
+        return submit_task(self, self.signature.bind(args, kwargs), wait_for)
+
+    def map(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFutureList:
+        """Submit one run per element of the iterable arguments (`unmapped(x)` is passed whole)."""
+        from sdk.task_engine import submit_task
+
+        return TaskRunFutureList(
+            submit_task(self, parameters, wait_for) for parameters in map_parameters(self.signature.bind(args, kwargs))
+        )
+
+    def delay(self, *args: Any, **kwargs: Any) -> TaskRunFuture:
+        """Run on a background task worker (not available yet)."""
+        raise NotImplementedError(NOT_AVAILABLE)
+
+
+def _is_iterable(value: Any) -> bool:
+    if isinstance(value, (str, bytes, bytearray)) or hasattr(value, "read"):
+        return False
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def map_parameters(parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """One parameters dict per mapped run; raises at once on bad input."""
+    mapped: dict[str, list[Any]] = {}
+    static: dict[str, Any] = {}
+    wrappers: dict[str, type] = {}
+    for name, value in parameters.items():
+        if isinstance(value, unmapped):
+            static[name] = value.value
+            continue
+        if isinstance(value, (quote, allow_failure)):  # map over the inside, keep each item wrapped
+            wrappers[name] = type(value)
+            value = value.value
+        if isinstance(value, (TaskRunFuture, State)):
+            value = resolve(value)
+        if _is_iterable(value) and not isinstance(value, BaseAnnotation):
+            mapped[name] = list(value)
+        else:
+            static[name] = wrappers[name](value) if name in wrappers else value
+    if not mapped:
+        raise MappingMissingIterable(
+            "No iterable parameters were received. Parameters for map must include at least one iterable; "
+            f"got {', '.join(f'{k}={v!r}' for k, v in parameters.items()) or 'none'}."
+        )
+    lengths = {name: len(values) for name, values in mapped.items()}
+    if len(set(lengths.values())) > 1:
+        raise MappingLengthMismatch(
+            "Received iterable parameters with different lengths. Parameters for map must all be the "
+            f"same length. Got lengths: {lengths}"
+        )
+    count = next(iter(lengths.values()))
+    runs = []
+    for i in range(count):
+        params = {}
+        for name in parameters:
+            value = mapped[name][i] if name in mapped else static[name]
+            wrapper = wrappers.get(name)
+            params[name] = wrapper(value) if wrapper is not None and name in mapped else value
+        runs.append(params)
+    return runs
+
+
+def task(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """`@task` or `@task(name=..., retries=..., ...)`: make a function a Task (options: SPEC §3.1)."""
+    check_unknown("@task", options, TASK_OPTIONS)
+    if __fn is None:
+        return lambda fn: Task(fn, **options)
+    return Task(__fn, **options)
