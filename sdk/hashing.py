@@ -18,6 +18,7 @@ must stay cheap.
 from __future__ import annotations
 
 import sys
+import types
 from typing import Any, Callable
 
 __all__ = ["UnhashableError", "task_key", "hash_objects", "hash_source", "stable_digest"]
@@ -28,9 +29,15 @@ _KEY_HASH_CHARS = 8
 class UnhashableError(TypeError):
     """A value has no stable hash. `path` says where it sits, e.g. `['conn'].sock`."""
 
-    def __init__(self, message: str, path: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, type_name: str, reason: str, path: str = "") -> None:
+        super().__init__(type_name, reason)
+        self.type_name = type_name
+        self.reason = reason
         self.path = path
+
+    def __str__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return f"cannot hash {self.type_name} object{where}: {self.reason}"
 
 
 def stable_digest(data: bytes | str) -> str:
@@ -62,15 +69,17 @@ def hash_objects(*objs: Any, raise_on_failure: bool = False) -> str | None:
     instead, naming where in the value the problem is.
     """
     try:
-        paths = [""] if len(objs) == 1 else [f"[{i}]" for i in range(len(objs))]
-        canonical = tuple(_canonical(obj, path, set()) for obj, path in zip(objs, paths))
+        if len(objs) == 1:
+            canonical = _canonical(objs[0], set())
+        else:
+            canonical = tuple(_child(obj, set(), "[{}]", i) for i, obj in enumerate(objs))
     except UnhashableError:
         if raise_on_failure:
             raise
         return None
     except RecursionError:
         if raise_on_failure:
-            raise UnhashableError("value is nested too deeply to hash") from None
+            raise UnhashableError("deeply nested", "nested too deeply to hash") from None
         return None
     return stable_digest(repr(canonical))
 
@@ -92,7 +101,7 @@ def hash_source(fn: Callable[..., Any]) -> str:
     code = _code_of(fn)
     if code is None:
         return stable_digest(qualified_name(fn))
-    return stable_digest(repr(_canonical_code(code)))
+    return stable_digest(repr(_canonical_code(code, set())))
 
 
 def _code_of(fn: Any) -> Any:
@@ -103,9 +112,9 @@ def _code_of(fn: Any) -> Any:
     return code
 
 
-def _canonical_code(code: Any) -> tuple:
+def _canonical_code(code: types.CodeType, active: set[int]) -> tuple:
     consts = tuple(
-        _canonical_code(c) if hasattr(c, "co_code") else _canonical(c, "co_consts", set())
+        _canonical_code(c, active) if isinstance(c, types.CodeType) else _canonical(c, active)
         for c in code.co_consts
     )
     return ("code", code.co_name, code.co_code, consts, code.co_names, code.co_varnames)
@@ -121,13 +130,23 @@ _REPR_TYPES = {
     "builtins.slice", "builtins.ellipsis", "builtins.NotImplementedType",
     "zoneinfo.ZoneInfo",
 }
+_MISSING = object()
 
 
 def _type_name(tp: type) -> str:
     return f"{tp.__module__}.{tp.__qualname__}"
 
 
-def _canonical(obj: Any, path: str, active: set[int]) -> Any:
+def _child(value: Any, active: set[int], segment: str, label: Any) -> Any:
+    """`_canonical(value)`; on failure, prefix the error's path with `segment.format(label)`."""
+    try:
+        return _canonical(value, active)
+    except UnhashableError as exc:
+        exc.path = segment.format(label) + exc.path
+        raise
+
+
+def _canonical(obj: Any, active: set[int]) -> Any:
     """Turn `obj` into a tree of tuples of scalars whose repr is stable."""
     tp = type(obj)
     if tp in _SCALARS:
@@ -139,72 +158,102 @@ def _canonical(obj: Any, path: str, active: set[int]) -> Any:
         return ("repr", tname, repr(obj))
     if isinstance(obj, type):
         return ("type", _type_name(obj))
+    if tp is types.ModuleType:
+        return ("module", obj.__name__)
+    if tp is types.BuiltinFunctionType:
+        return ("function", qualified_name(obj))
 
     oid = id(obj)
     if oid in active:
         return ("cycle",)
     active.add(oid)
     try:
-        if tp.__name__ in ("function", "builtin_function_or_method", "method", "module"):
-            return _canonical_callable(obj, tp, active)
-        return _canonical_container(obj, tp, tname, path, active)
+        if tp is types.FunctionType:
+            return _canonical_function(obj, active)
+        if tp is types.MethodType:
+            return ("method", _canonical_function(obj.__func__, active), _child(obj.__self__, active, ".__self__", None))
+        return _canonical_container(obj, tp, tname, active)
     finally:
         active.discard(oid)
 
 
-def _canonical_callable(obj: Any, tp: type, active: set[int]) -> tuple:
-    if tp.__name__ == "module":
-        return ("module", obj.__name__)
-    if tp.__name__ == "method":
-        func = obj.__func__
-        owner = _canonical(obj.__self__, f"<{qualified_name(func)}>.__self__", active)
-        return ("method", _canonical_callable(func, type(func), active), owner)
-    code = getattr(obj, "__code__", None)
-    if code is None:
-        return ("function", qualified_name(obj))
-    path = f"<{qualified_name(obj)}>"
-    defaults = _canonical(obj.__defaults__, f"{path}.__defaults__", active)
+def _canonical_function(fn: types.FunctionType, active: set[int]) -> tuple:
+    code = fn.__code__
     closure = tuple(
-        _canonical(cell.cell_contents, f"{path}.<closure {name}>", active)
-        for name, cell in zip(code.co_freevars, obj.__closure__ or ())
+        _child(cell.cell_contents, active, "<closure {}>", name)
+        for name, cell in zip(code.co_freevars, fn.__closure__ or ())
     )
-    return ("function", qualified_name(obj), _canonical_code(code), defaults, closure)
+    defaults = _child(fn.__defaults__, active, "<defaults>", None)
+    return ("function", qualified_name(fn), _canonical_code(code, active), defaults, closure)
 
 
-def _canonical_container(obj: Any, tp: type, tname: str, path: str, active: set[int]) -> Any:
+def _canonical_container(obj: Any, tp: type, tname: str, active: set[int]) -> Any:
     if tp is list or tp is tuple:
-        return (tp.__name__, tuple(_canonical(v, f"{path}[{i}]", active) for i, v in enumerate(obj)))
+        return (tp.__name__, _sequence(obj, active))
     if tp is dict:
-        return ("dict", _sorted_pairs(obj.items(), path, active))
+        return ("dict", _sorted_pairs(obj.items(), active))
     if tp is set or tp is frozenset:
-        items = [_canonical(v, f"{path}{{...}}", active) for v in obj]
+        items = [_child(v, active, "{{{}}}", "...") for v in obj]
         return (tp.__name__, tuple(sorted(items, key=repr)))
-
     if hasattr(tp, "__dataclass_fields__"):  # so dataclasses is already imported
         return ("dataclass", tname, tuple(
-            (f.name, _canonical(getattr(obj, f.name), f"{path}.{f.name}", active))
+            (f.name, _child(getattr(obj, f.name), active, ".{}", f.name))
             for f in sys.modules["dataclasses"].fields(obj)
         ))
     if isinstance(obj, tuple) and hasattr(tp, "_fields"):
         return ("namedtuple", tname, tuple(
-            (name, _canonical(v, f"{path}.{name}", active)) for name, v in zip(tp._fields, obj)
+            (name, _child(v, active, ".{}", name)) for name, v in zip(tp._fields, obj)
         ))
     model_fields = getattr(tp, "model_fields", None)
-    if isinstance(model_fields, dict) and hasattr(obj, "model_dump"):
+    if isinstance(model_fields, dict) and hasattr(obj, "model_dump"):  # a pydantic model
         values = {name: getattr(obj, name) for name in model_fields}
         values.update(getattr(obj, "__pydantic_extra__", None) or {})
-        return ("pydantic", tname, _sorted_pairs(values.items(), path, active))
+        return ("pydantic", tname, _sorted_pairs(values.items(), active))
     enum_value = _enum_value(obj)
     if enum_value is not _MISSING:
-        return ("enum", tname, _canonical(enum_value, f"{path}.value", active))
+        return ("enum", tname, _canonical(enum_value, active))
     if isinstance(obj, dict):
-        return ("dict", tname, _sorted_pairs(obj.items(), path, active))
+        return ("dict", tname, _sorted_pairs(obj.items(), active))
     if isinstance(obj, (list, tuple)):
-        return (tname, tuple(_canonical(v, f"{path}[{i}]", active) for i, v in enumerate(obj)))
-    return _canonical_reduced(obj, tname, path, active)
+        return (tname, _sequence(obj, active))
+    return _canonical_reduced(obj, tname, active)
 
 
-_MISSING = object()
+def _sequence(values: Any, active: set[int]) -> tuple:
+    out = []
+    i = 0
+    try:  # one try around the loop, not a call per item: this is the hot path for big inputs
+        for i, v in enumerate(values):
+            out.append(v if type(v) in _SCALARS else _canonical(v, active))
+    except UnhashableError as exc:
+        exc.path = f"[{i}]{exc.path}"
+        raise
+    return tuple(out)
+
+
+def _sorted_pairs(items: Any, active: set[int]) -> tuple:
+    pairs = []
+    k = None
+    in_key = False
+    try:
+        for k, v in items:
+            in_key = True
+            ck = k if type(k) in _SCALARS else _canonical(k, active)
+            in_key = False
+            pairs.append((ck, v if type(v) in _SCALARS else _canonical(v, active)))
+    except UnhashableError as exc:
+        exc.path = f"<key {_short_repr(k)}>" if in_key else f"[{_short_repr(k)}]{exc.path}"
+        raise
+    if {type(ck) for ck, _ in pairs} in ({str}, {int}):  # distinct keys of one type: sort as they are
+        pairs.sort(key=lambda kv: kv[0])
+    else:
+        pairs.sort(key=lambda kv: repr(kv[0]))
+    return tuple(pairs)
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _enum_value(obj: Any) -> Any:
@@ -214,32 +263,21 @@ def _enum_value(obj: Any) -> Any:
     return _MISSING
 
 
-def _sorted_pairs(items: Any, path: str, active: set[int]) -> tuple:
-    pairs = []
-    for k, v in items:
-        ck = _canonical(k, f"{path}.<key>", active)
-        pairs.append((ck, _canonical(v, f"{path}[{k!r}]", active)))
-    pairs.sort(key=lambda kv: repr(kv[0]))
-    return tuple(pairs)
-
-
-def _canonical_reduced(obj: Any, tname: str, path: str, active: set[int]) -> tuple:
+def _canonical_reduced(obj: Any, tname: str, active: set[int]) -> tuple:
     """Any other object: canonicalise the pickle recipe that rebuilds it."""
     try:
         reduced = obj.__reduce_ex__(4)
     except Exception as exc:
-        where = f" at {path}" if path else ""
-        raise UnhashableError(f"cannot hash {tname} object{where}: {exc}", path) from exc
+        raise UnhashableError(tname, str(exc) or type(exc).__name__) from exc
     if isinstance(reduced, str):  # a global singleton, pickled by name
         return ("global", tname, reduced)
-    parts = list(reduced) + [None] * (5 - len(reduced))
-    func, args, state, list_items, dict_items = parts[:5]
+    func, args, state, list_items, dict_items = (list(reduced) + [None] * 5)[:5]
     return (
         "object",
         tname,
-        ("ref", qualified_name(func)),
-        _canonical(args, f"{path}.<args>", active),
-        _canonical(state, path, active),
-        _canonical(list(list_items), path, active) if list_items is not None else None,
-        _sorted_pairs(dict_items, path, active) if dict_items is not None else None,
+        qualified_name(func),
+        _child(args, active, "<args>", None),
+        _canonical(state, active),
+        _sequence(list(list_items), active) if list_items is not None else None,
+        _sorted_pairs(dict_items, active) if dict_items is not None else None,
     )
