@@ -24,6 +24,7 @@ from sdk.cache_policies import (
     TASK_SOURCE,
     CacheKeyFnError,
 )
+from sdk.events import MemorySink, set_sink
 from sdk.results import ResultStoreWarning, get_result_store
 from sdk.states import StateType
 
@@ -380,3 +381,52 @@ def test_cache_hit_in_another_process_sharing_orchestrator_home(home, tmp_path):
     assert run(3) == ["BODY RAN", "STATE Completed 30"]
     assert run(3) == ["STATE Cached 30"]
     assert run(4) == ["BODY RAN", "STATE Completed 40"]
+
+
+def test_inputs_policy_hashes_resolved_upstream_results_not_futures():
+    @task
+    def upstream(x):
+        return x + 1
+
+    compute, calls = counting_task(cache_policy=INPUTS)
+
+    @flow
+    def pipeline():
+        return compute(upstream.submit(1))
+
+    assert pipeline() == pipeline() == (2, 1)
+    assert calls == [2]
+
+
+def test_unpicklable_result_completes_without_being_cached(home):
+    handler = RecordingHandler()
+    logging.getLogger("sdk").addHandler(handler)
+    runs = []
+    try:
+        @task(cache_policy=INPUTS)
+        def make_lock(x):
+            runs.append(x)
+            return threading.Lock()
+
+        first = make_lock(1, return_state=True)
+        second = make_lock(1, return_state=True)
+    finally:
+        logging.getLogger("sdk").removeHandler(handler)
+    assert first.name == second.name == "Completed"
+    assert runs == [1, 1]
+    assert result_files(home) == []
+    assert any("not cached" in message for message in handler.messages)
+
+
+def test_cached_run_reports_cached_as_its_final_state_event():
+    sink = MemorySink()
+    previous = set_sink(sink)
+    try:
+        compute, _ = counting_task(cache_policy=INPUTS)
+        compute(1)
+        state = compute(1, return_state=True)
+    finally:
+        set_sink(previous)
+    events = [e for e in sink.events if e.get("task_run_id") == state.task_run_id and e["type"] == "task_run.state"]
+    assert events[-1]["state"]["name"] == "Cached"
+    assert events[-1]["state"]["type"] == "COMPLETED"
