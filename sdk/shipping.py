@@ -49,7 +49,7 @@ def _env_number(name: str, default: float, cast=float):
     try:
         value = cast(raw)
     except ValueError:
-        log.warning("sdk.shipping: ignoring %s=%r (not a number); using %s", name, raw, default)
+        log.warning("ignoring %s=%r (not a number); using %s", name, raw, default)
         return default
     return value if value >= 0 else default
 
@@ -181,11 +181,11 @@ class ShippingSink:
                 self.spool.close()
             except Exception as exc:
                 pending = True
-                log.warning("sdk.shipping: could not write the spool in %s: %s", self.spool.directory, exc)
+                log.warning("could not write the spool in %s: %s", self.spool.directory, exc)
             self._transport.close()
         if not delivered and pending:
             log.warning(
-                "sdk.shipping: %s did not acknowledge every event within %.1fs; the rest is kept in %s and will "
+                "%s did not acknowledge every event within %.1fs; the rest is kept in %s and will "
                 "be sent by the next process that reports to this URL", self.api_url, timeout, self.spool.directory,
             )
 
@@ -213,7 +213,7 @@ class ShippingSink:
             try:
                 self._cycle()
             except Exception as exc:  # the thread must outlive any surprise
-                self._warn_once("internal", "sdk.shipping: unexpected error while shipping events: %r", exc)
+                self._warn_once("internal", "unexpected error while shipping events: %r", exc)
                 self._back_off(None)
 
     def _cycle(self) -> None:
@@ -260,7 +260,7 @@ class ShippingSink:
             self.stats["spooled"] += self.spool.append(events, fsync=fsync)
         except Exception as exc:
             # Never drop: keep them in memory beyond the bound rather than lose them.
-            self._warn_once("spool", "sdk.shipping: cannot write the spool in %s (%s); keeping events in memory",
+            self._warn_once("spool", "cannot write the spool in %s (%s); keeping events in memory",
                             self.spool.directory, exc)
             self._queue.extend(events)
 
@@ -305,7 +305,7 @@ class ShippingSink:
                 elif outcome.kind == SPLIT:
                     self.stats["dropped"] += 1
                     event = part[0] if isinstance(part[0], dict) else {}
-                    log.warning("sdk.shipping: the server refused event %s (%s) and it is dropped: %s",
+                    log.warning("the server refused event %s (%s) and it is dropped: %s",
                                 event.get("id"), event.get("type"), outcome.message)
                 else:
                     self._back_off(outcome)
@@ -326,12 +326,12 @@ class ShippingSink:
             reason = item.get("error") if isinstance(item, dict) else item
             shown.append(f"{event.get('type')} {event.get('id')}: {reason}")
         more = f" (and {len(rejected) - 10} more)" if len(rejected) > 10 else ""
-        log.warning("sdk.shipping: the server rejected %d of %d events; they are dropped, not retried: %s%s",
+        log.warning("the server rejected %d of %d events; they are dropped, not retried: %s%s",
                     len(rejected), len(part), "; ".join(shown), more)
 
     def _succeeded(self) -> None:
         if self._failures:
-            log.info("sdk.shipping: %s accepts events again", self.api_url)
+            log.info("%s accepts events again", self.api_url)
         self._failures = 0
         self._retry_at = 0.0
         self._warned.clear()
@@ -349,7 +349,7 @@ class ShippingSink:
             delay = max(delay, min(outcome.retry_after, 60.0))
         self._retry_at = time.monotonic() + delay
         if outcome is not None:
-            self._warn_once(outcome.problem, "sdk.shipping: %s; events are kept and retried", outcome.message)
+            self._warn_once(outcome.problem, "%s; events are kept and retried", outcome.message)
 
     def _warn_once(self, problem: str, message: str, *args) -> None:
         if problem not in self._warned:

@@ -90,11 +90,11 @@ def classify_error(exc: Exception, endpoint: str) -> Outcome:
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)) or not isinstance(exc, httpx.HTTPError):
         return Outcome(CONFIG, "bad-url", f"cannot send to {endpoint}: {text} (check ORCHESTRATOR_API_URL)")
-    if isinstance(exc, httpx.TimeoutException):
-        return Outcome(RETRY, "timeout", f"{endpoint} did not answer in time: {text}")
     lowered = text.lower()
     if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
         return Outcome(RETRY, "tls", f"TLS error talking to {endpoint}: {text}")
+    if isinstance(exc, httpx.TimeoutException):
+        return Outcome(RETRY, "timeout", f"{endpoint} did not answer in time: {text}")
     if "name or service not known" in lowered or "name resolution" in lowered or "nodename nor servname" in lowered \
             or "no address associated" in lowered or "getaddrinfo" in lowered:
         return Outcome(RETRY, "dns", f"cannot resolve the host of {endpoint}: {text} (check ORCHESTRATOR_API_URL)")

@@ -102,7 +102,7 @@ class SpoolFile:
                 if size > end:
                     self._torn_reported = True
                     log.warning(
-                        "sdk.shipping: spool file %s ends with a torn or corrupt record (%d bytes skipped); "
+                        "spool file %s ends with a torn or corrupt record (%d bytes skipped); "
                         "the events before it are delivered", self.path, size - end,
                     )
         return events, end
@@ -144,7 +144,7 @@ class Spool:
             try:
                 records.append(encode_record(event))
             except Exception as exc:  # not JSON-encodable even with default=str
-                log.warning("sdk.shipping: dropping an event that cannot be encoded as JSON: %s", exc)
+                log.warning("dropping an event that cannot be encoded as JSON: %s", exc)
         if not records:
             return 0
         data = b"".join(records)

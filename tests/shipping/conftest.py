@@ -7,6 +7,7 @@ so they do not depend on the read API.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -217,3 +218,33 @@ def home(tmp_path, monkeypatch):
     path.mkdir()
     monkeypatch.setenv("ORCHESTRATOR_HOME", str(path))
     return path
+
+
+class ShippingLog(logging.Handler):
+    """Collects what the `sdk.shipping` logger says (the `sdk` logger does not propagate to pytest's)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno >= logging.WARNING]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.getMessage() for r in self.records)
+
+
+@pytest.fixture
+def shipping_log():
+    logger = logging.getLogger("sdk.shipping")
+    handler = ShippingLog()
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)

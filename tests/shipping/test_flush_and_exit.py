@@ -1,0 +1,79 @@
+"""Guarantee 4: `flush()` returns True once the server acknowledged everything
+emitted before the call (False on timeout); at interpreter exit the SDK
+flushes within a bounded, configurable time and spools the remainder."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+from sdk.shipping import ShippingSink
+from sdk.spool import read_records, spool_dir
+from tests.shipping.conftest import ROOT
+from tests.shipping.helpers import log_event, synthetic_flow
+
+
+def test_flush_returns_true_once_the_server_acknowledged_everything(server, home):
+    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+    events = list(synthetic_flow(1000))
+    for event in events:
+        sink.emit(event)
+    assert sink.flush()
+    server.db.assert_holds(events)  # acknowledged means stored: no waiting after flush
+    assert sink.flush(0.001) or sink.flush(5)  # nothing new: trivially true
+    sink.close()
+
+
+def test_flush_returns_false_on_timeout(server, home):
+    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+    server.kill()
+    for i in range(100):
+        sink.emit(log_event(f"line {i}"))
+    start = time.monotonic()
+    assert sink.flush(0.5) is False
+    assert time.monotonic() - start < 1.5
+    sink.close(0.1)
+
+
+EXITING = textwrap.dedent("""
+    import sys, time
+    from sdk import events
+    from tests.shipping.helpers import log_event
+    for i in range(int(sys.argv[1])):
+        events.emit(log_event(f"line {i}"))
+    print(time.monotonic(), flush=True)  # the user's code ends here; no explicit flush
+""")
+
+
+def run_exiting(server, home, n: int, exit_timeout: float):
+    env = {**os.environ, "ORCHESTRATOR_API_URL": server.url, "ORCHESTRATOR_API_KEY": server.key,
+           "ORCHESTRATOR_HOME": str(home), "ORCHESTRATOR_SHIP_EXIT_TIMEOUT": str(exit_timeout),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", EXITING, str(n)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=60)
+    exited = time.monotonic()
+    assert proc.returncode == 0, err
+    return exited - float(out.split()[-1]), err
+
+
+def test_exit_flush_is_bounded_and_spools_the_rest(server, home):
+    server.kill()
+    exit_took, err = run_exiting(server, home, 2000, exit_timeout=1.5)
+    assert exit_took < 1.5 + 1.5, f"exit took {exit_took:.2f}s with ORCHESTRATOR_SHIP_EXIT_TIMEOUT=1.5"
+    assert "will be sent by the next process" in err
+    directory = spool_dir(home, server.url)
+    spooled = 0
+    for name in os.listdir(directory):
+        with open(directory / name, "rb") as f:
+            spooled += sum(1 for _ in read_records(f))
+    assert spooled == 2000
+
+
+def test_exit_flush_delivers_everything_when_the_server_is_up(server, home):
+    exit_took, err = run_exiting(server, home, 5000, exit_timeout=10)
+    assert server.db.count("orchestrator_log") == 5000
+    directory = spool_dir(home, server.url)
+    assert not directory.exists() or os.listdir(directory) == []
