@@ -92,11 +92,12 @@ class FileResultStore:
             expiration = _parse_time(header["expiration"])
             created = _parse_time(header["created"])
             stored_key = header["key"]
+            expired = expiration is not None and expiration <= _now()
         except Exception as exc:
-            return self._unreadable(key, path, f"bad header: {exc}")
+            return self._unreadable(key, path, f"bad header: {type(exc).__name__}: {exc}")
         if stored_key != key:
             return self._unreadable(key, path, f"it belongs to another key ({stored_key!r})")
-        if expiration is not None and expiration <= _now():
+        if expired:
             return None
         try:
             value = _load_payload(header, data, payload_at)
@@ -170,7 +171,12 @@ def _parse_header(data: bytes) -> tuple[dict, int]:
 
 
 def _parse_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without a timezone: {text!r}")
+    return moment
 
 
 def _load_payload(header: dict, data: bytes, start: int) -> Any:

@@ -141,6 +141,7 @@ def corrupt(store, key, damage):
         pytest.param(lambda data: b"\x00garbage\xff" * 10, id="garbage"),
         pytest.param(lambda data: data[:-10] + bytes(10), id="flipped-payload-bytes"),
         pytest.param(lambda data: data.replace(b'"size"', b'"sizx"'), id="broken-header"),
+        pytest.param(lambda data: data.replace(b'+00:00"', b'"'), id="naive-timestamps"),
     ],
 )
 def test_corrupt_entry_is_a_miss_with_one_warning_naming_the_key(store, damage):
