@@ -201,3 +201,8 @@ def test_too_many_query_parameters_is_a_json_400(api):
     response = api.get("/api/flow-runs/?" + "&".join(f"p{i}=1" for i in range(2000)))
     assert response.status_code == 400
     assert "error" in response.json()
+
+
+def test_unknown_flow_name_matches_nothing(api):
+    make_flow_run(flow="etl")
+    assert ids(api.get("/api/flow-runs/?flow=nope")) == []

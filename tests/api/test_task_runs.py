@@ -146,3 +146,13 @@ def test_page_size_is_capped(api):
         make_task_run()
     assert len(results(api.get("/api/task-runs/?page_size=1"))) == 1
     assert api.get("/api/task-runs/?page_size=100000").status_code == 200
+
+
+def test_started_before_tolerates_clock_skew_between_creation_and_start(api):
+    skewed = make_task_run(start_time=T0, created=T0 + timedelta(minutes=30))
+    assert ids(api.get("/api/task-runs/?started_before=2026-11-26T10:00:01Z")) == [str(skewed.id)]
+
+
+def test_unknown_flow_name_matches_nothing(api):
+    make_task_run(make_flow_run(flow="etl"))
+    assert ids(api.get("/api/task-runs/?flow=nope")) == []
