@@ -257,6 +257,22 @@ def test_cache_key_fn_that_raises_fails_the_run_clearly_without_running_it():
     assert calls == []
 
 
+def test_cache_key_fn_that_raises_in_a_submitted_run_fails_its_future():
+    def broken_key(context, parameters):
+        raise RuntimeError("boom")
+
+    compute, calls = counting_task(cache_key_fn=broken_key)
+
+    @flow
+    def pipeline():
+        future = compute.submit(1)
+        return future.result(timeout=30, raise_on_failure=False), future.state.is_failed()
+
+    error, failed = bounded(pipeline)
+    assert isinstance(error, CacheKeyFnError) and "boom" in str(error)
+    assert failed and calls == []
+
+
 def test_cache_expiration_in_the_future_still_hits():
     compute, calls = counting_task(cache_policy=INPUTS, cache_expiration=timedelta(hours=1))
     compute(1)
