@@ -176,11 +176,16 @@ class StartedBeforeFilter(django_filters.IsoDateTimeFilter):
         return qs.filter(start_time__lt=value, created__lt=value + CREATED_BEFORE_START_SLACK)
 
 
-class FlowRunFilter(django_filters.FilterSet):
+class RunFilter(django_filters.FilterSet):
+    """The filters flow runs and task runs share."""
+
     state = StateFilter(help_text="state types or names, comma-separated (FAILED, TimedOut, failed,cancelled)")
-    flow = FlowNameFilter("flow_id", help_text="flow name, exact")
     started_after = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte", help_text=STARTED_HELP)
     started_before = StartedBeforeFilter()
+
+
+class FlowRunFilter(RunFilter):
+    flow = FlowNameFilter("flow_id", help_text="flow name, exact")
     tag = TagFilter("flow_run", help_text="runs carrying this tag")
 
     class Meta:
@@ -188,14 +193,11 @@ class FlowRunFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class TaskRunFilter(django_filters.FilterSet):
-    state = StateFilter(help_text="state types or names, comma-separated (FAILED, TimedOut, failed,cancelled)")
+class TaskRunFilter(RunFilter):
     flow_run = django_filters.UUIDFilter(field_name="flow_run_id", help_text="flow run id")
     flow = FlowNameFilter("flow_run_id", help_text="flow name, exact")
     task_key = text("task_key", "task key, exact")
     name = text("task_name", "task name, exact (the @task name, not the run name)")
-    started_after = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte", help_text=STARTED_HELP)
-    started_before = StartedBeforeFilter()
     tag = TagFilter("task_run", help_text="runs carrying this tag")
 
     class Meta:

@@ -10,7 +10,10 @@ from api.serializers import LogSerializer
 from orchestrator.models import Log
 
 
-@extend_schema(summary="Log records, oldest first")
+@extend_schema(
+    summary="Log records, oldest first",
+    description="Ordered by (timestamp, seq). Cursor-paginated: 200 by default, `page_size` up to 1000.",
+)
 class LogList(generics.ListAPIView):
     queryset = Log.objects.all()
     serializer_class = LogSerializer

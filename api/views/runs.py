@@ -17,6 +17,12 @@ from api.serializers import FlowRunSerializer, StateRecordSerializer, TaskRunSer
 from orchestrator.models import FlowRun, FlowRunState, TaskRun, TaskRunState
 
 
+NEWEST_FIRST = (
+    "Ordered by `created`, newest first. Cursor-paginated: follow `next`; 50 per page, `page_size` up to 500. "
+    "Datetime filters without a timezone are read as UTC. A bad filter value is a 400 naming the filter."
+)
+
+
 def parse_run_id(raw: str, kind: str) -> uuid.UUID:
     """A path id that is not a UUID names no run: 404, like any unknown id."""
     try:
@@ -66,7 +72,12 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotFound(f"no {self.kind} with id {self.kwargs['pk']!r}")
         return run_id
 
-    def state_timeline(self, request) -> Response:
+    @extend_schema(
+        summary="The run's state timeline, oldest first by (timestamp, seq)",
+        description="Every transition, retries included. Cursor-paginated: 200 by default, `page_size` up to 1000.",
+    )
+    @action(detail=True, serializer_class=StateRecordSerializer, pagination_class=Timeline, filter_backends=[])
+    def states(self, request, pk=None) -> Response:
         run_id = self.existing_run_id()
         timeline = self.state_model.objects.filter(**{self.state_run_field: run_id})
         page = self.paginate_queryset(timeline)
@@ -74,7 +85,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Flow runs, newest first"),
+    list=extend_schema(summary="Flow runs, newest first", description=NEWEST_FIRST),
     retrieve=extend_schema(summary="One flow run"),
 )
 class FlowRunViewSet(RunViewSet):
@@ -99,7 +110,10 @@ class FlowRunViewSet(RunViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "task_run_counts": getattr(self, "counts", {})}
 
-    @extend_schema(summary="A flow run's task runs, oldest first (timeline data)")
+    @extend_schema(
+        summary="A flow run's task runs, oldest first (timeline data)",
+        description="Ordered by `created`. Cursor-paginated in big pages: 500 by default, `page_size` up to 2000.",
+    )
     @action(
         detail=True, url_path="task-runs", serializer_class=TaskRunSerializer,
         pagination_class=FlowRunTaskRuns, filter_backends=[],
@@ -110,14 +124,9 @@ class FlowRunViewSet(RunViewSet):
         page = self.paginate_queryset(task_runs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(summary="A flow run's state timeline, oldest first")
-    @action(detail=True, serializer_class=StateRecordSerializer, pagination_class=Timeline, filter_backends=[])
-    def states(self, request, pk=None):
-        return self.state_timeline(request)
-
 
 @extend_schema_view(
-    list=extend_schema(summary="Task runs across flow runs, newest first"),
+    list=extend_schema(summary="Task runs across flow runs, newest first", description=NEWEST_FIRST),
     retrieve=extend_schema(summary="One task run"),
 )
 class TaskRunViewSet(RunViewSet):
@@ -127,8 +136,3 @@ class TaskRunViewSet(RunViewSet):
     filterset_class = TaskRunFilter
     state_model = TaskRunState
     state_run_field = "task_run_id"
-
-    @extend_schema(summary="A task run's state timeline, oldest first")
-    @action(detail=True, serializer_class=StateRecordSerializer, pagination_class=Timeline, filter_backends=[])
-    def states(self, request, pk=None):
-        return self.state_timeline(request)
