@@ -269,11 +269,10 @@ def _hash_parameters(values: dict[str, Any], task_ctx: Any, kind: str) -> str | 
         try:
             digests[name] = hash_objects(value, raise_on_failure=True)
         except UnhashableError as exc:
-            where = f" (at {name}{exc.path})" if exc.path else ""
             remedy = f"leave it out with `cache_policy=INPUTS - {name!r}`, " if kind == "parameter" else ""
             raise UnhashableInputsError(
                 f"cannot compute a cache key for task {_task_name(task_ctx)!r}: {kind} {name!r} "
-                f"(a {type(value).__name__}) has no stable hash{where}: {exc}. "
+                f"has no stable hash (the {exc.type_name} object at {name}{exc.path}: {exc.reason}). "
                 f"Objects such as locks, open files, sockets and clients can't be hashed; "
                 f"{remedy}pass a `cache_key_fn` that ignores it, or use `cache_policy=NO_CACHE`.",
                 name,
