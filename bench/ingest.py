@@ -1,0 +1,287 @@
+"""Benchmark (not a test): ingestion throughput through the real HTTP endpoint,
+and list-query latency with 1,000,000 task runs, on PostgreSQL.
+
+    .venv/bin/python bench/ingest.py [--runs 5] [--events 50000] [--task-runs 1000000]
+
+Creates a fresh database `orch_bench_<pid>` next to $BENCH_POSTGRES_URL's (default
+postgresql://postgres@127.0.0.1:5432/postgres), migrates it, starts one Daphne
+process on a free port, measures, and drops the database. Prints one table.
+Targets: >= 20,000 events/s ingested; list queries < 50 ms p95 at 1M task runs.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+# --- events of a realistic mix: per flow run created/Pending/Running/Completed, per task run the same plus a log ---
+
+
+def flow_events(tasks: int, start: datetime) -> list[dict]:
+    fr = str(uuid.uuid4())
+    clock = [start]
+
+    def ts(step_us: int = 137) -> str:
+        clock[0] += timedelta(microseconds=step_us)
+        return clock[0].isoformat()
+
+    def ev(type_: str, seq: int, occurred: str | None = None, **fields) -> dict:
+        return {"id": str(uuid.uuid4()), "type": type_, "occurred": occurred or ts(), "seq": seq, **fields}
+
+    def st(kind: str, run_id: str, seq: int, type_: str, name: str, run_count: int) -> dict:
+        ids = {"task_run_id": run_id, "flow_run_id": fr} if kind == "task_run" else {"flow_run_id": fr}
+        occurred = ts()
+        return ev(f"{kind}.state", seq, occurred, run_count=run_count, **ids,
+                  state={"type": type_, "name": name, "message": None, "timestamp": occurred})
+
+    events = [
+        ev("flow_run.created", 0, flow_run_id=fr, flow_name="nightly-etl", name="brave-otter",
+           parameters={"day": "2026-11-26", "limit": 1000}, tags=["bench"], parent_task_run_id=None,
+           parent_flow_run_id=None, version="1"),
+        st("flow_run", fr, 1, "PENDING", "Pending", 0),
+        st("flow_run", fr, 2, "RUNNING", "Running", 1),
+    ]
+    for i in range(tasks):
+        tr = str(uuid.uuid4())
+        events += [
+            ev("task_run.created", 0, task_run_id=tr, flow_run_id=fr, task_key="transform-5f3a9c1e",
+               task_name="transform", name=f"transform-{i:03x}", parameters={"chunk": i, "path": f"s3://bucket/{i}"},
+               tags=["bench"], parent_task_run_id=None, upstream_task_run_ids=[]),
+            st("task_run", tr, 1, "PENDING", "Pending", 0),
+            st("task_run", tr, 2, "RUNNING", "Running", 1),
+            ev("log", 3, flow_run_id=fr, task_run_id=tr, level=20, logger="sdk.task_runs",
+               message=f"transformed chunk {i}: 1000 rows in 0.2s"),
+            st("task_run", tr, 4, "COMPLETED", "Completed", 1),
+        ]
+    events.append(st("flow_run", fr, 3, "COMPLETED", "Completed", 1))
+    return events
+
+
+def event_stream(total: int) -> list[dict]:
+    events: list[dict] = []
+    start = T0
+    while len(events) < total:
+        events += flow_events(tasks=20, start=start)
+        start += timedelta(seconds=1)
+    return events[:total]
+
+
+# --- plumbing ---
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"daphne exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("daphne did not start")
+
+
+def database_url(name: str) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- phases ---
+
+
+def measure_ingest(client: httpx.Client, batch: int, total: int, runs: int) -> list[float]:
+    rates = []
+    for _ in range(runs):
+        events = event_stream(total)
+        bodies = [json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)]
+        started = time.perf_counter()
+        for body in bodies:
+            response = client.post("/api/events/", content=body, headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+            result = response.json()
+            assert not result["rejected"], result["rejected"][:3]
+        rates.append(len(events) / (time.perf_counter() - started))
+    return rates
+
+
+TASK_COLUMNS = (
+    "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
+    "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_run_id, task_key, "
+    "task_name, upstream_task_run_ids"
+)
+FLOW_COLUMNS = (
+    "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
+    "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_id, parent_flow_run_id, version"
+)
+
+
+def load_runs(url: str, task_runs: int, per_flow: int = 20) -> float:
+    """COPY task runs (about 2% FAILED) and their flow runs straight into the tables; return seconds taken."""
+    rnd = random.Random(1)
+    started = time.perf_counter()
+    span = timedelta(days=30).total_seconds()
+    with psycopg.connect(url, autocommit=True) as conn:
+        flow_id = conn.execute(
+            "INSERT INTO orchestrator_flow (name, created) VALUES ('bench-load', now()) "
+            "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id"
+        ).fetchone()[0]
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('orchestrator_taskrun', 'orchestrator_flowrun') "
+            "AND indexname NOT LIKE '%%_pkey'"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        flows = io.StringIO()
+        tasks = io.StringIO()
+        for f in range(task_runs // per_flow):
+            fr = uuid.uuid4()
+            created = T0 + timedelta(seconds=rnd.random() * span)
+            end = created + timedelta(seconds=30)
+            flow_failed = False
+            for t in range(per_flow):
+                tr = uuid.uuid4()
+                t_created = created + timedelta(milliseconds=t * 100)
+                failed = rnd.random() < 0.02
+                flow_failed |= failed
+                state, name = ("FAILED", "Failed") if failed else ("COMPLETED", "Completed")
+                t_end = t_created + timedelta(seconds=1)
+                tasks.write(
+                    f"{tr}\ttransform-{t:03x}\t{{}}\t[]\t1\t{state}\t{name}\t\t{t_end}\t4\t{t_created}\t{t_end}\t"
+                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\n"
+                )
+            state, name = ("FAILED", "Failed") if flow_failed else ("COMPLETED", "Completed")
+            flows.write(
+                f"{fr}\tflow-{f}\t{{}}\t[]\t1\t{state}\t{name}\t\t{end}\t3\t{created}\t{end}\t{created}\tt\t\\N\t"
+                f"{end}\t{flow_id}\t\\N\t\n"
+            )
+        with conn.cursor() as cur:
+            with cur.copy(f"COPY orchestrator_flowrun ({FLOW_COLUMNS}) FROM STDIN") as copy:
+                copy.write(flows.getvalue())
+            with cur.copy(f"COPY orchestrator_taskrun ({TASK_COLUMNS}) FROM STDIN") as copy:
+                copy.write(tasks.getvalue())
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            conn.execute(definition)
+        conn.execute("VACUUM ANALYZE orchestrator_taskrun")
+        conn.execute("VACUUM ANALYZE orchestrator_flowrun")
+    return time.perf_counter() - started
+
+
+def measure_query(client: httpx.Client, path: str, repeat: int) -> tuple[float, float, int]:
+    for _ in range(5):
+        client.get(path).raise_for_status()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return percentile(times, 50), percentile(times, 95), len(response.json()["results"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="repetitions per batch size (median reported)")
+    parser.add_argument("--events", type=int, default=50_000, help="events per repetition")
+    parser.add_argument("--task-runs", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=100, help="requests per list query")
+    args = parser.parse_args()
+
+    name = f"orch_bench_{os.getpid()}"
+    url = database_url(name)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    server = None
+    rows: list[tuple[str, str, str]] = []
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from api.models import APIKey
+
+        _, ingest_key = APIKey.issue("bench-ingest", "ingest")
+        _, read_key = APIKey.issue("bench-read", "read")
+        from django.db import connections
+
+        connections.close_all()
+
+        port = free_port()
+        daphne = str(Path(PYTHON).parent / "daphne")
+        server = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), "orchestrator.asgi:application"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(port, server)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ingest_key}"}, timeout=120) as client:
+            measure_ingest(client, 500, 5_000, 1)  # warm-up
+            for batch in (500, 5_000):
+                rates = measure_ingest(client, batch, args.events, args.runs)
+                rows.append((f"ingest, batches of {batch:,} events", f"{statistics.median(rates):,.0f} events/s",
+                             f"median of {args.runs} x {args.events:,} events; range {min(rates):,.0f}-{max(rates):,.0f}"))
+                print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
+        seconds = load_runs(url, args.task_runs)
+        rows.append((f"COPY {args.task_runs:,} task runs (+ flow runs, indexes)", f"{seconds:,.1f} s", "setup, not a target"))
+        print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {read_key}"}, timeout=120) as client:
+            for path in ("/api/task-runs/?state=FAILED", "/api/flow-runs/"):
+                p50, p95, n = measure_query(client, path, args.queries)
+                rows.append((f"GET {path}", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+                             f"{args.queries} requests, {n} results/page, client-side round trip"))
+                print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    width = [max(len(r[i]) for r in rows + [("measurement", "result", "notes")]) for i in range(3)]
+    line = "+-" + "-+-".join("-" * w for w in width) + "-+"
+    print(line)
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(("measurement", "result", "notes"), width)) + " |")
+    print(line)
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, width)) + " |")
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
