@@ -80,7 +80,8 @@ class Database:
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
-            return conn.execute(sql).fetchall()
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else []
 
     def ids(self, table: str) -> set[str]:
         return {uuid.UUID(str(row[0])).hex for row in self._query(f"SELECT id FROM {table}")}
@@ -110,9 +111,12 @@ class Database:
             names = [r[0] for r in self._query("SELECT name FROM sqlite_master WHERE type='table'")]
         else:
             names = [r[0] for r in self._query("SELECT tablename FROM pg_tables WHERE schemaname='public'")]
+        names = [n for n in names if n.startswith("orchestrator_")]
+        if self.sqlite_path is None:
+            self._query(f"TRUNCATE {', '.join(names)} CASCADE")
+            return
         for name in names:
-            if name.startswith("orchestrator_"):
-                self._query(f"DELETE FROM {name}")
+            self._query(f"DELETE FROM {name}")
 
 
 class Server:
