@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, MutableMapping
 from sdk import events
 from sdk.context import innermost_run, task_run_var
 from sdk.exceptions import MissingContextError
-from sdk.runs import FlowRun, TaskRun
+from sdk.runs import FlowRun, TaskRun, user_traceback
 from sdk.stamps import iso_from_epoch, new_id
 
 if TYPE_CHECKING:
@@ -186,16 +186,16 @@ def task_run_finished(run: TaskRun, state: State) -> None:
 
 
 def run_failed(run: FlowRun | TaskRun, error: BaseException, retrying_in: float | None, attempt: int, retries: int) -> None:
-    """The traceback of a failed attempt (shipped as a log too, for the dashboard)."""
+    """One line per failed attempt; the final failure also gets the traceback (shipped as a log too)."""
     kind = "Task" if type(run) is TaskRun else "Flow"
-    if retrying_in is None:
-        tail = " - Retries are exhausted" if retries else ""
-        level = logging.ERROR
-    else:
-        tail = f" - Retry {attempt}/{retries} will start {retrying_in:g} second(s) from now"
-        level = logging.WARNING
     logger = task_run_logger if kind == "Task" else flow_run_logger
-    if logger.isEnabledFor(level):
-        logger.log(level, "%s run failed with exception: %r%s", kind, error, tail,
-                   exc_info=(type(error), error, error.__traceback__),
-                   extra={"run": run, "run_label": run.label})
+    extra = {"run": run, "run_label": run.label}
+    if retrying_in is not None:
+        if logger.isEnabledFor(logging.WARNING):
+            logger.warning("%s run failed with exception: %r - Retry %d/%d will start %g second(s) from now",
+                           kind, error, attempt, retries, retrying_in, extra=extra)
+        return
+    if logger.isEnabledFor(logging.ERROR):
+        tail = " - Retries are exhausted" if retries else ""
+        logger.error("%s run failed with exception: %r%s", kind, error, tail,
+                     exc_info=(type(error), error, user_traceback(error)), extra=extra)

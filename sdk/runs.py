@@ -6,6 +6,8 @@ one `*.state` event per state it enters, each with the run's next `seq`.
 from __future__ import annotations
 
 import itertools
+import os
+from types import TracebackType
 from typing import Any
 
 from sdk import events
@@ -13,19 +15,30 @@ from sdk.rendering import NO_RESULT, json_result
 from sdk.stamps import new_id, now
 from sdk.states import State, StateType
 
-__all__ = ["TaskRun", "FlowRun", "error_info"]
+__all__ = ["TaskRun", "FlowRun", "error_info", "format_error", "user_traceback"]
 
 _ERROR_TYPES = (StateType.FAILED, StateType.CRASHED)
 
 
-def error_info(exc: BaseException) -> dict[str, str]:
+_SDK_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_traceback(exc: BaseException) -> TracebackType | None:
+    """The exception's traceback without the SDK's own leading frames (engine plumbing)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_SDK_DIR):
+        tb = tb.tb_next
+    return tb
+
+
+def format_error(exc: BaseException) -> str:
     import traceback
 
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    }
+    return "".join(traceback.format_exception(type(exc), exc, user_traceback(exc)))
+
+
+def error_info(exc: BaseException) -> dict[str, str]:
+    return {"type": type(exc).__name__, "message": str(exc), "traceback": format_error(exc)}
 
 
 class _Run:
