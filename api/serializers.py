@@ -24,7 +24,8 @@ class CurrentStateSerializer(serializers.Serializer):
 class RunSerializer(serializers.ModelSerializer):
     state = CurrentStateSerializer(source="*", read_only=True, allow_null=True)
     duration = serializers.SerializerMethodField(help_text="seconds from start_time to end_time")
-    flow_name = serializers.SerializerMethodField()
+    # Annotated by the views' querysets; null until the flow run's created event arrived.
+    flow_name = serializers.CharField(read_only=True, allow_null=True)
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_duration(self, run) -> float | None:
@@ -43,10 +44,6 @@ class FlowRunSerializer(RunSerializer):
         model = FlowRun
         fields = RunSerializer.common_fields + ["parent_flow_run_id", "version", "task_run_counts"]
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_flow_name(self, run: FlowRun) -> str | None:
-        return run.flow.name if run.flow_id else None
-
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_task_run_counts(self, run: FlowRun) -> dict[str, int]:
         return self.context["task_run_counts"].get(run.id, empty_counts())
@@ -60,12 +57,6 @@ class TaskRunSerializer(RunSerializer):
         fields = RunSerializer.common_fields + [
             "task_key", "task_name", "flow_run_id", "upstream_task_run_ids",
         ]
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_flow_name(self, run: TaskRun) -> str | None:
-        # select_related leaves flow_run None when the flow run's row has not arrived yet
-        flow_run = run.flow_run if run.flow_run_id else None
-        return flow_run.flow.name if flow_run is not None and flow_run.flow_id else None
 
 
 class StateRecordSerializer(serializers.ModelSerializer):

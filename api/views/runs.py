@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from django.db.models import Count
+from django.db.models import Count, F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -21,6 +21,9 @@ NEWEST_FIRST = (
     "Ordered by `created`, newest first. Cursor-paginated: follow `next`; 50 per page, `page_size` up to 500. "
     "Datetime filters without a timezone are read as UTC. A bad filter value is a 400 naming the filter."
 )
+
+# Only the flow's name is joined in, not whole flow run rows (half the parsing per page).
+TASK_RUNS = TaskRun.objects.annotate(flow_name=F("flow_run__flow__name"))
 
 
 def parse_run_id(raw: str, kind: str) -> uuid.UUID:
@@ -90,7 +93,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
 )
 class FlowRunViewSet(RunViewSet):
     kind = "flow run"
-    queryset = FlowRun.objects.select_related("flow")
+    queryset = FlowRun.objects.annotate(flow_name=F("flow__name"))
     serializer_class = FlowRunSerializer
     filterset_class = FlowRunFilter
     state_model = FlowRunState
@@ -120,7 +123,7 @@ class FlowRunViewSet(RunViewSet):
     )
     def task_runs(self, request, pk=None):
         flow_run_id = self.existing_run_id()
-        task_runs = TaskRun.objects.filter(flow_run_id=flow_run_id).select_related("flow_run__flow")
+        task_runs = TASK_RUNS.filter(flow_run_id=flow_run_id)
         page = self.paginate_queryset(task_runs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -131,7 +134,7 @@ class FlowRunViewSet(RunViewSet):
 )
 class TaskRunViewSet(RunViewSet):
     kind = "task run"
-    queryset = TaskRun.objects.select_related("flow_run__flow")
+    queryset = TASK_RUNS
     serializer_class = TaskRunSerializer
     filterset_class = TaskRunFilter
     state_model = TaskRunState
