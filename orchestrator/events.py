@@ -113,6 +113,7 @@ class WorkerHeartbeat(Event):
 # --- field readers: each takes the event dict and a field name, returns a clean value ---
 
 _MISSING = object()
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -213,7 +214,7 @@ def read_timestamp(data: dict, field: str) -> datetime:
 def dump_json(value: Any, field: str) -> str:
     """JSON text for a JSON column; NULs and unpaired surrogates become U+FFFD."""
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _JSON.encode(value)
     except ValueError:  # NaN/Infinity cannot come from strict JSON, only from Python callers
         raise _fail(field, "contains a number that is not finite") from None
     except TypeError as exc:
@@ -221,7 +222,7 @@ def dump_json(value: Any, field: str) -> str:
     if len(text) > MAX_JSON_CHARS:
         raise _fail(field, f"is {len(text)} characters long when encoded as JSON; the limit is {MAX_JSON_CHARS}")
     if "\\u0000" in text or _UNSTORABLE.search(text):
-        text = json.dumps(_clean_json(value), ensure_ascii=False, separators=(",", ":"))
+        text = _JSON.encode(_clean_json(value))
     return text
 
 
@@ -301,7 +302,7 @@ def _task_run_created(data: dict, common: tuple) -> TaskRunCreated:
         parameters=read_object(data, "parameters", default="{}"),
         tags=read_str_list(data, "tags"),
         parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
-        upstream_task_run_ids=json.dumps(read_uuid_list(data, "upstream_task_run_ids"), separators=(",", ":")),
+        upstream_task_run_ids=_JSON.encode(read_uuid_list(data, "upstream_task_run_ids")),
     )
 
 
@@ -351,8 +352,8 @@ def _worker_heartbeat(data: dict, common: tuple) -> WorkerHeartbeat:
         worker_name=_non_empty(read_str(data, "worker_name"), "worker_name"),
         hostname=read_str(data, "hostname", default=""),
         pid=read_int(data, "pid", maximum=MAX_PID, nullable=True),
-        task_keys=json.dumps(read_str_list(data, "task_keys"), ensure_ascii=False),
-        flow_names=json.dumps(read_str_list(data, "flow_names"), ensure_ascii=False),
+        task_keys=_JSON.encode(read_str_list(data, "task_keys")),
+        flow_names=_JSON.encode(read_str_list(data, "flow_names")),
     )
 
 

@@ -190,8 +190,11 @@ FLOW_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", 
 TASK_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "task_key", "task_name", "upstream_task_run_ids"]
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json_list(values: list[str]) -> str:
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(values)
 
 
 class RunStore:

@@ -3,7 +3,9 @@
 many-row updates, on PostgreSQL and SQLite alike.
 
 Values arrive in Python form (UUID, aware datetime, JSON *text* for JSON
-columns); `Table` adapts them per column for the connection's vendor.
+columns); `Table` adapts them per column for the connection's vendor. On
+PostgreSQL each column travels as one binary array parameter (`unnest`), so a
+statement of thousands of rows costs a few parameters, not tens of thousands.
 """
 from __future__ import annotations
 
@@ -32,6 +34,35 @@ class Table:
         self.pk_column = model._meta.pk.column
         self.adapters = [self._adapter(f) for f in self.fields]
         self.placeholders = [self._placeholder(f) for f in self.fields]
+        self.postgresql = connection.vendor == "postgresql"
+        if self.postgresql:
+            self.array_types = [self._array_type(f) for f in self.fields]
+
+    @staticmethod
+    def _array_type(field: models.Field) -> str:
+        if isinstance(field, models.JSONField):
+            return "text[]"  # JSON text, cast to jsonb in the select list
+        return field.db_type(connection) + "[]"
+
+    def _unnest(self, columns: Sequence[str], types: Sequence[str]) -> str:
+        """`(SELECT <cols, jsonb cast> FROM unnest(%s::t[], ...) AS v(<cols>))` for the given columns."""
+        q = connection.ops.quote_name
+        names = ", ".join(q(c) for c in columns)
+        select = ", ".join(f"v.{q(c)}::jsonb" if t == "text[]" and c in self._json_columns else f"v.{q(c)}"
+                           for c, t in zip(columns, types))
+        arrays = ", ".join(f"%b::{t}" for t in types)
+        return f"SELECT {select} FROM unnest({arrays}) AS v({names})"
+
+    @property
+    def _json_columns(self) -> set[str]:
+        return {f.column for f in self.fields if isinstance(f, models.JSONField)}
+
+    def _raw_cursor(self):
+        """A server-side-binding psycopg cursor: arrays go over the wire in binary."""
+        import psycopg
+
+        connection.ensure_connection()
+        return psycopg.Cursor(connection.connection)
 
     @staticmethod
     def _adapter(field: models.Field) -> Callable[[Any], Any]:
@@ -61,6 +92,8 @@ class Table:
         """
         if not rows:
             return set()
+        if self.postgresql:
+            return self._insert_postgresql(rows, returning)
         q = connection.ops.quote_name
         cols = ", ".join(q(c) for c in self.columns)
         row_sql = "(" + ", ".join(self.placeholders) + ")"
@@ -85,6 +118,16 @@ class Table:
                     inserted.update(_from_db(pk_field, r[0]) for r in cursor.fetchall())
         return inserted
 
+    def _insert_postgresql(self, rows: Sequence[Sequence[Any]], returning: bool) -> set:
+        q = connection.ops.quote_name
+        cols = ", ".join(q(c) for c in self.columns)
+        sql = f"INSERT INTO {q(self.db_table)} ({cols}) {self._unnest(self.columns, self.array_types)} ON CONFLICT DO NOTHING"
+        if returning:
+            sql += f" RETURNING {q(self.pk_column)}"
+        with self._raw_cursor() as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows)])
+            return {r[0] for r in cursor.fetchall()} if returning else set()
+
     def existing_keys(self, keys: Iterable[Any]) -> set:
         keys = list(keys)
         pk = self.model._meta.pk.name
@@ -100,6 +143,15 @@ class Table:
         if not rows:
             return
         q = connection.ops.quote_name
+        if self.postgresql:
+            pk_type = self.model._meta.pk.db_type(connection) + "[]"
+            key = "__pk"
+            source = self._unnest([*self.columns, key], [*self.array_types, pk_type])
+            assignments = ", ".join(f"{q(c)} = v.{q(c)}" for c in self.columns)
+            sql = f"UPDATE {q(self.db_table)} AS t SET {assignments} FROM ({source}) AS v WHERE t.{q(self.pk_column)} = v.{q(key)}"
+            with self._raw_cursor() as cursor:
+                cursor.execute(sql, [list(column) for column in zip(*rows)])
+            return
         assignments = ", ".join(f"{q(c)} = {p}" for c, p in zip(self.columns, self.placeholders))
         sql = f"UPDATE {q(self.db_table)} SET {assignments} WHERE {q(self.pk_column)} = %s"
         pk_adapter = self._adapter(self.model._meta.pk)
