@@ -5,7 +5,7 @@ Datetimes without a timezone are read as UTC (the server's TIME_ZONE).
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 import django_filters
 from django import forms
@@ -157,6 +157,31 @@ def text(lookup: str, help_text: str) -> django_filters.CharFilter:
 STARTED_HELP = "ISO 8601; without a timezone it is read as UTC"
 # A run is created before it starts; the slack only absorbs clocks that disagree.
 CREATED_BEFORE_START_SLACK = timedelta(hours=1)
+EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=dt_timezone.utc) - timedelta(days=1)
+
+
+class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601; naive values are UTC; values that do not fit in UTC years 1-9999 are refused."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return None
+        try:
+            value = value.astimezone(dt_timezone.utc)
+        except OverflowError:
+            value = None
+        if value is None or not EARLIEST <= value <= LATEST:  # room for CREATED_BEFORE_START_SLACK
+            raise forms.ValidationError("date/time out of range")
+        return value
+
+
+class StartedAfterFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(field_name="start_time", lookup_expr="gte", help_text=STARTED_HELP, **kwargs)
 
 
 class StartedBeforeFilter(django_filters.IsoDateTimeFilter):
@@ -166,6 +191,8 @@ class StartedBeforeFilter(django_filters.IsoDateTimeFilter):
     requested time (it assumes matches are spread evenly); with it the walk starts
     near the requested time.
     """
+
+    field_class = UTCDateTimeField
 
     def __init__(self, **kwargs) -> None:
         super().__init__(field_name="start_time", lookup_expr="lt", help_text=STARTED_HELP, **kwargs)
@@ -180,7 +207,7 @@ class RunFilter(django_filters.FilterSet):
     """The filters flow runs and task runs share."""
 
     state = StateFilter(help_text="state types or names, comma-separated (FAILED, TimedOut, failed,cancelled)")
-    started_after = django_filters.IsoDateTimeFilter(field_name="start_time", lookup_expr="gte", help_text=STARTED_HELP)
+    started_after = StartedAfterFilter()
     started_before = StartedBeforeFilter()
 
 

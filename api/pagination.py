@@ -5,10 +5,32 @@ ties (DRF steps over equal positions with an offset).
 """
 from __future__ import annotations
 
-from rest_framework.pagination import CursorPagination
+from datetime import timezone
+
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
 
 
-class NewestFirst(CursorPagination):
+class DateTimeCursor(CursorPagination):
+    """A cursor positioned on a datetime column; a forged position is an invalid cursor, not a 500."""
+
+    def decode_cursor(self, request) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            position = parse_datetime(cursor.position)
+            if position is None:
+                raise ValueError(cursor.position)
+            if position.tzinfo is not None:
+                position.astimezone(timezone.utc)  # what the database adapters do; overflows near year 1 and 9999
+        except (ValueError, OverflowError):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+
+class NewestFirst(DateTimeCursor):
     """Run lists: newest created first (indexes *_newest)."""
 
     ordering = ("-created", "-id")
@@ -17,7 +39,7 @@ class NewestFirst(CursorPagination):
     max_page_size = 500
 
 
-class FlowRunTaskRuns(CursorPagination):
+class FlowRunTaskRuns(DateTimeCursor):
     """A flow run's task runs for its timeline: oldest first, big pages (index taskrun_flowrun_created)."""
 
     ordering = ("created", "id")
@@ -26,7 +48,7 @@ class FlowRunTaskRuns(CursorPagination):
     max_page_size = 2000
 
 
-class Timeline(CursorPagination):
+class Timeline(DateTimeCursor):
     """State timelines and logs: oldest first by (timestamp, seq)."""
 
     ordering = ("timestamp", "seq", "id")
@@ -35,7 +57,7 @@ class Timeline(CursorPagination):
     max_page_size = 1000
 
 
-class RecentlySeen(CursorPagination):
+class RecentlySeen(DateTimeCursor):
     ordering = ("-last_seen", "name")
     page_size = 100
     page_size_query_param = "page_size"

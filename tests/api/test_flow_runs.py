@@ -1,9 +1,11 @@
 """GET /api/flow-runs/ and GET /api/flow-runs/{id}/."""
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -152,6 +154,14 @@ def test_bad_date_is_400_naming_the_filter(api):
     assert "started_after" in response.json()["error"]
 
 
+@pytest.mark.parametrize("date", ["9999-12-31T23:30:00Z", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+@pytest.mark.parametrize("name", ["started_after", "started_before"])
+def test_date_at_the_edge_of_the_calendar_is_400(api, name, date):
+    response = api.get("/api/flow-runs/", {name: date})
+    assert response.status_code == 400
+    assert "out of range" in response.json()["error"]
+
+
 def test_unknown_id_is_404(api):
     response = api.get(f"/api/flow-runs/{uuid.uuid4()}/")
     assert response.status_code == 404
@@ -170,12 +180,12 @@ def test_bad_cursor_is_a_json_404(api):
     assert response.json() == {"error": "Invalid cursor"}
 
 
-def test_cursor_with_a_bad_position_is_400(api):
-    import base64
-
-    cursor = base64.b64encode(b"p=not-a-date").decode()
+@pytest.mark.parametrize("position", [b"not-a-date", b"0001-01-01T00:00:00%2B05:00", b"2026-02-30T00:00:00Z"])
+def test_forged_cursor_position_is_an_invalid_cursor(api, position):
+    cursor = base64.b64encode(b"p=" + position).decode()
     response = api.get(f"/api/flow-runs/?cursor={cursor}")
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.json() == {"error": "Invalid cursor"}
 
 
 def test_hostile_strings_come_back_verbatim_as_json(api):
