@@ -4,8 +4,8 @@ Swagger UI's assets come from drf-spectacular-sidecar's static files: no CDN at 
 """
 from __future__ import annotations
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.templatetags.static import static
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
