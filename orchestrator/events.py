@@ -1,7 +1,8 @@
 """The event format (docs/events.md): parsing and validating one event.
 
 `parse_event(raw)` turns one decoded JSON object into a typed event or raises
-`InvalidEvent` with a message that names the offending field. Strings are kept
+`InvalidEvent` with a message that names the offending field. UUIDs become
+canonical strings (lowercase, hyphenated: they sort like the UUIDs). Strings are kept
 verbatim except for the two things no database text column can hold: NUL
 characters and unpaired surrogates, which become U+FFFD.
 """
@@ -35,7 +36,7 @@ class InvalidEvent(ValueError):
 
 @dataclass(slots=True)
 class Event:
-    id: uuid.UUID
+    id: str
     type: str
     occurred: datetime
     seq: int
@@ -43,34 +44,34 @@ class Event:
 
 @dataclass(slots=True)
 class FlowRunCreated(Event):
-    flow_run_id: uuid.UUID
+    flow_run_id: str
     flow_name: str
     name: str
     parameters: str  # JSON text, ready to store
     tags: list[str]
-    parent_task_run_id: uuid.UUID | None
-    parent_flow_run_id: uuid.UUID | None
+    parent_task_run_id: str | None
+    parent_flow_run_id: str | None
     version: str
 
     @property
-    def run_id(self) -> uuid.UUID:
+    def run_id(self) -> str:
         return self.flow_run_id
 
 
 @dataclass(slots=True)
 class TaskRunCreated(Event):
-    task_run_id: uuid.UUID
-    flow_run_id: uuid.UUID | None
+    task_run_id: str
+    flow_run_id: str | None
     task_key: str
     task_name: str
     name: str
     parameters: str  # JSON text
     tags: list[str]
-    parent_task_run_id: uuid.UUID | None
+    parent_task_run_id: str | None
     upstream_task_run_ids: str  # JSON text: a list of canonical UUID strings
 
     @property
-    def run_id(self) -> uuid.UUID:
+    def run_id(self) -> str:
         return self.task_run_id
 
 
@@ -78,8 +79,8 @@ class TaskRunCreated(Event):
 class StateEvent(Event):
     """`flow_run.state` or `task_run.state`: one entry of a run's timeline."""
 
-    run_id: uuid.UUID
-    flow_run_id: uuid.UUID | None  # for task runs: the flow run it belongs to, if known
+    run_id: str
+    flow_run_id: str | None  # for task runs: the flow run it belongs to, if known
     run_count: int
     state_type: str
     state_name: str
@@ -94,8 +95,8 @@ class StateEvent(Event):
 
 @dataclass(slots=True)
 class LogEvent(Event):
-    flow_run_id: uuid.UUID | None
-    task_run_id: uuid.UUID | None
+    flow_run_id: str | None
+    task_run_id: str | None
     level: int
     logger: str
     message: str
@@ -115,6 +116,7 @@ class WorkerHeartbeat(Event):
 _MISSING = object()
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_CANONICAL_UUID = re.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _type_name(value: Any) -> str:
@@ -167,7 +169,7 @@ def read_int(data: dict, field: str, *, minimum: int = 0, maximum: int, default:
     return value
 
 
-def read_uuid(data: dict, field: str, *, nullable: bool = False) -> uuid.UUID | None:
+def read_uuid(data: dict, field: str, *, nullable: bool = False) -> str | None:
     value = data.get(field, _MISSING)
     if value is _MISSING:
         if nullable:
@@ -180,13 +182,15 @@ def read_uuid(data: dict, field: str, *, nullable: bool = False) -> uuid.UUID | 
     return _as_uuid(value, field)
 
 
-def _as_uuid(value: Any, field: str) -> uuid.UUID:
+def _as_uuid(value: Any, field: str) -> str:
     if type(value) is not str:
         raise _fail(field, f"must be a UUID string, got {_type_name(value)}")
+    if len(value) == 36 and _CANONICAL_UUID.fullmatch(value):
+        return value
     if len(value) > 45:
         raise _fail(field, "is not a valid UUID")
     try:
-        return uuid.UUID(value)
+        return str(uuid.UUID(value))
     except ValueError:
         raise _fail(field, f"is not a valid UUID: {value!r}") from None
 
@@ -271,7 +275,7 @@ def read_uuid_list(data: dict, field: str) -> list[str]:
         return []
     if type(value) is not list:
         raise _fail(field, f"must be an array of UUID strings, got {_type_name(value)}")
-    return [str(_as_uuid(item, f"{field}[{i}]")) for i, item in enumerate(value)]
+    return [_as_uuid(item, f"{field}[{i}]") for i, item in enumerate(value)]
 
 
 # --- one reader per event type ---

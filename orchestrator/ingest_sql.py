@@ -1,166 +1,231 @@
-"""Bulk SQL for ingestion that the ORM cannot express: multi-row
-`INSERT ... ON CONFLICT DO NOTHING` that reports which rows it inserted, and
-many-row updates, on PostgreSQL and SQLite alike.
+"""Bulk SQL for ingestion that the ORM cannot express, on PostgreSQL and SQLite:
+multi-row `INSERT ... ON CONFLICT DO NOTHING` that reports the keys it inserted,
+`SELECT ... FOR UPDATE` of many keys in key order, and many-row updates.
 
-Values arrive in Python form (UUID, aware datetime, JSON *text* for JSON
-columns); `Table` adapts them per column for the connection's vendor. On
-PostgreSQL each column travels as one binary array parameter (`unnest`), so a
-statement of thousands of rows costs a few parameters, not tens of thousands.
+Values arrive in Python form: canonical UUID *strings*, aware datetimes, JSON
+*text* for JSON columns. On PostgreSQL each column travels as one binary array
+parameter (`unnest`), and statements are sent in a pipeline: a `Pending`
+result is only waited for when read, so independent statements share one round
+trip. On SQLite statements run at once.
 """
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, models
 
-# Bound parameters per statement: SQLite allows 32,766 and PostgreSQL 65,535.
-MAX_PARAMS = 30_000
+# Bound parameters per SQLite statement (its limit is 32,766).
+MAX_SQLITE_PARAMS = 30_000
 
 
-def _identity(value: Any) -> Any:
-    return value
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@contextmanager
+def pipeline() -> Iterator[None]:
+    """Statements inside are pipelined on PostgreSQL (results fetched when read)."""
+    if not is_postgresql():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
+class Pending:
+    """A statement's result, fetched (ending the pipeline's current round trip) on first read."""
+
+    def __init__(self, cursor: Any = None, convert: Callable[[Any], Any] = list, value: Any = None) -> None:
+        self._cursor, self._convert, self._value = cursor, convert, value
+        self._source: Pending | None = None
+
+    def result(self) -> Any:
+        if self._cursor is not None:
+            rows = self._cursor.fetchall()
+            self._cursor, self._value = None, self._convert(rows)
+        elif self._source is not None:
+            self._value, self._source = self._convert(self._source.result()), None
+        return self._value
+
+    def map(self, convert: Callable[[Any], Any]) -> Pending:
+        """A Pending of `convert(this result)`, computed when read."""
+        mapped = Pending(convert=convert)
+        mapped._source = self
+        return mapped
+
+
+def canonical_uuid(value: Any) -> str:
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
 class Table:
-    """A model's table with the columns one statement writes, adapted for the current vendor."""
+    """A model's table and the columns one statement writes."""
 
     def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
         self.model = model
-        self.db_table = model._meta.db_table
         self.fields = [model._meta.get_field(name) for name in columns]
         self.columns = [f.column for f in self.fields]
-        self.pk_column = model._meta.pk.column
-        self.adapters = [self._adapter(f) for f in self.fields]
-        self.placeholders = [self._placeholder(f) for f in self.fields]
-        self.postgresql = connection.vendor == "postgresql"
-        if self.postgresql:
-            self.array_types = [self._array_type(f) for f in self.fields]
+        self.pk = model._meta.pk
+        self.is_uuid = [_is_uuid(f) for f in self.fields]
+        self.is_json = [isinstance(f, models.JSONField) for f in self.fields]
+
+    # --- PostgreSQL: binary arrays through unnest ---
+
+    def _array_type(self, index: int) -> str:
+        if self.is_uuid[index] or self.is_json[index]:
+            return "text[]"  # cast per element in the select list
+        return self.fields[index].db_type(connection) + "[]"
+
+    def _unnest(self, extra_key: bool = False) -> str:
+        q = connection.ops.quote_name
+        names, select, arrays = [], [], []
+        for i, column in enumerate(self.columns):
+            names.append(q(column))
+            cast = "::uuid" if self.is_uuid[i] else "::jsonb" if self.is_json[i] else ""
+            select.append(f"v.{q(column)}{cast}" + (f" AS {q(column)}" if cast else ""))
+            arrays.append(f"%b::{self._array_type(i)}")
+        if extra_key:
+            names.append('"__key"')
+            select.append('v."__key"::uuid AS "__key"' if _is_uuid(self.pk) else 'v."__key"')
+            arrays.append("%b::text[]" if _is_uuid(self.pk) else f"%b::{self.pk.db_type(connection)}[]")
+        return f"SELECT {', '.join(select)} FROM unnest({', '.join(arrays)}) AS v({', '.join(names)})"
 
     @staticmethod
-    def _array_type(field: models.Field) -> str:
-        if isinstance(field, models.JSONField):
-            return "text[]"  # JSON text, cast to jsonb in the select list
-        return field.db_type(connection) + "[]"
-
-    def _unnest(self, columns: Sequence[str], types: Sequence[str]) -> str:
-        """`(SELECT <cols, jsonb cast> FROM unnest(%s::t[], ...) AS v(<cols>))` for the given columns."""
-        q = connection.ops.quote_name
-        names = ", ".join(q(c) for c in columns)
-        select = ", ".join(f"v.{q(c)}::jsonb" if t == "text[]" and c in self._json_columns else f"v.{q(c)}"
-                           for c, t in zip(columns, types))
-        arrays = ", ".join(f"%b::{t}" for t in types)
-        return f"SELECT {select} FROM unnest({arrays}) AS v({names})"
-
-    @property
-    def _json_columns(self) -> set[str]:
-        return {f.column for f in self.fields if isinstance(f, models.JSONField)}
-
-    def _raw_cursor(self):
-        """A server-side-binding psycopg cursor: arrays go over the wire in binary."""
+    def _cursor():
         import psycopg
 
         connection.ensure_connection()
-        return psycopg.Cursor(connection.connection)
+        return psycopg.Cursor(connection.connection)  # server-side binding: arrays travel in binary
 
-    @staticmethod
-    def _adapter(field: models.Field) -> Callable[[Any], Any]:
-        vendor = connection.vendor
-        if isinstance(field, (models.UUIDField, models.ForeignKey)) and vendor != "postgresql":
-            target = field.target_field if isinstance(field, models.ForeignKey) else field
-            if isinstance(target, models.UUIDField):
-                return lambda v: v.hex if isinstance(v, uuid.UUID) else v
-        if isinstance(field, models.DateTimeField) and vendor != "postgresql":
-            return connection.ops.adapt_datetimefield_value
-        return _identity
+    def _pk_select(self) -> str:
+        q = connection.ops.quote_name
+        return f"{q(self.pk.column)}::text" if _is_uuid(self.pk) else q(self.pk.column)
 
-    @staticmethod
-    def _placeholder(field: models.Field) -> str:
-        if isinstance(field, models.JSONField) and connection.vendor == "postgresql":
-            return "%s::jsonb"  # values are JSON text already
-        return "%s"
+    # --- SQLite: plain parameters ---
 
-    def adapt(self, row: Sequence[Any]) -> list[Any]:
-        return [adapt(value) for adapt, value in zip(self.adapters, row)]
+    def _sqlite_row(self, row: Sequence[Any]) -> list[Any]:
+        out = []
+        for i, value in enumerate(row):
+            if value is not None:
+                if self.is_uuid[i]:
+                    value = value.replace("-", "")  # Django stores UUIDs as 32 hex digits on SQLite
+                elif isinstance(self.fields[i], models.DateTimeField):
+                    value = connection.ops.adapt_datetimefield_value(value)
+            out.append(value)
+        return out
 
-    def insert_ignoring_conflicts(self, rows: Sequence[Sequence[Any]], returning: bool = True) -> set:
-        """Insert rows, skipping those whose unique keys exist; return the pks inserted.
+    def _from_sqlite_key(self, value: Any) -> Any:
+        return canonical_uuid(value) if _is_uuid(self.pk) else value
+
+    # --- statements ---
+
+    def insert(self, rows: Sequence[Sequence[Any]], returning: bool = True) -> Pending:
+        """Insert rows, skipping those that hit a unique key; `.result()` is the set of pks inserted.
 
         Rows should be sorted by key, so concurrent batches wait on each other in
         one order and never deadlock.
         """
         if not rows:
-            return set()
-        if self.postgresql:
-            return self._insert_postgresql(rows, returning)
+            return Pending(value=set())
         q = connection.ops.quote_name
-        cols = ", ".join(q(c) for c in self.columns)
-        row_sql = "(" + ", ".join(self.placeholders) + ")"
-        per_statement = max(1, MAX_PARAMS // len(self.columns))
+        into = f"INSERT INTO {q(self.model._meta.db_table)} ({', '.join(q(c) for c in self.columns)})"
+        if is_postgresql():
+            sql = f"{into} {self._unnest()} ON CONFLICT DO NOTHING"
+            if returning:
+                sql += f" RETURNING {self._pk_select()}"
+            cursor = self._cursor()
+            cursor.execute(sql, [list(column) for column in zip(*rows)])
+            if not returning:
+                return Pending(value=set())
+            return Pending(cursor, lambda fetched: {r[0] for r in fetched})
+        return Pending(value=self._insert_sqlite(into, rows, returning))
+
+    def _insert_sqlite(self, into: str, rows: Sequence[Sequence[Any]], returning: bool) -> set:
+        q = connection.ops.quote_name
         can_return = returning and connection.features.can_return_rows_from_bulk_insert
         inserted: set = set()
         if returning and not can_return:
-            # Old SQLite without RETURNING: writers are serialised (BEGIN IMMEDIATE), so reading first is exact.
-            pk_index = self.columns.index(self.pk_column)
-            existing = self.existing_keys([r[pk_index] for r in rows])
-            inserted = {r[pk_index] for r in rows} - existing
+            # SQLite before 3.35 has no RETURNING; writers are serialised (BEGIN IMMEDIATE), so reading first is exact.
+            pk_index = self.columns.index(self.pk.column)
+            keys = [r[pk_index] for r in rows]
+            inserted = set(keys) - self.existing_keys(keys)
+        row_sql = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+        per_statement = max(1, MAX_SQLITE_PARAMS // len(self.columns))
         with connection.cursor() as cursor:
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
-                params = [v for row in chunk for v in self.adapt(row)]
-                sql = f"INSERT INTO {q(self.db_table)} ({cols}) VALUES {', '.join([row_sql] * len(chunk))} ON CONFLICT DO NOTHING"
+                sql = f"{into} VALUES {', '.join([row_sql] * len(chunk))} ON CONFLICT DO NOTHING"
                 if can_return:
-                    sql += f" RETURNING {q(self.pk_column)}"
-                cursor.execute(sql, params)
+                    sql += f" RETURNING {q(self.pk.column)}"
+                cursor.execute(sql, [v for row in chunk for v in self._sqlite_row(row)])
                 if can_return:
-                    pk_field = self.model._meta.pk
-                    inserted.update(_from_db(pk_field, r[0]) for r in cursor.fetchall())
+                    inserted.update(self._from_sqlite_key(r[0]) for r in cursor.fetchall())
         return inserted
 
-    def _insert_postgresql(self, rows: Sequence[Sequence[Any]], returning: bool) -> set:
-        q = connection.ops.quote_name
-        cols = ", ".join(q(c) for c in self.columns)
-        sql = f"INSERT INTO {q(self.db_table)} ({cols}) {self._unnest(self.columns, self.array_types)} ON CONFLICT DO NOTHING"
-        if returning:
-            sql += f" RETURNING {q(self.pk_column)}"
-        with self._raw_cursor() as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*rows)])
-            return {r[0] for r in cursor.fetchall()} if returning else set()
-
-    def existing_keys(self, keys: Iterable[Any]) -> set:
-        keys = list(keys)
-        pk = self.model._meta.pk.name
+    def existing_keys(self, keys: Sequence[Any]) -> set:
+        name = self.pk.name
         found: set = set()
-        for start in range(0, len(keys), MAX_PARAMS):
-            found.update(
-                self.model._base_manager.filter(**{f"{pk}__in": keys[start : start + MAX_PARAMS]}).values_list(pk, flat=True)
-            )
-        return found
+        for start in range(0, len(keys), MAX_SQLITE_PARAMS):
+            chunk = keys[start : start + MAX_SQLITE_PARAMS]
+            found.update(self.model._base_manager.filter(**{f"{name}__in": chunk}).values_list(name, flat=True))
+        return {self._from_sqlite_key(k) for k in found}
 
-    def update_by_pk(self, rows: Sequence[Sequence[Any]]) -> None:
-        """`UPDATE ... SET <columns> WHERE pk = <last value of the row>` for every row."""
+    def select(self, keys: Sequence[Any], columns: Sequence[str], *, by: str | None = None, lock: bool = False) -> Pending:
+        """Rows whose `by` column (default: the pk) is in keys, in key order, optionally locked
+        FOR UPDATE; `.result()` is a list of dicts with UUIDs as canonical strings."""
+        if not keys:
+            return Pending(value=[])
+        by_field = self.model._meta.get_field(by) if by else self.pk
+        fields = [self.model._meta.get_field(c) for c in columns]
+        if not is_postgresql():  # SQLite: no row locks; writers are serialised by BEGIN IMMEDIATE
+            rows = self.model._base_manager.filter(**{f"{by_field.name}__in": list(keys)}).order_by(by_field.name)
+            return Pending(value=[
+                {c: (canonical_uuid(v) if v is not None and _is_uuid(f) else v) for (c, v), f in zip(r.items(), fields)}
+                for r in rows.values(*columns)
+            ])
+        q = connection.ops.quote_name
+        select = ", ".join(f"{q(f.column)}::text" if _is_uuid(f) else q(f.column) for f in fields)
+        key_type = "uuid" if _is_uuid(by_field) else by_field.db_type(connection)
+        sql = (
+            f"SELECT {select} FROM {q(self.model._meta.db_table)} "
+            f"WHERE {q(by_field.column)} = ANY(%b::text[]::{key_type}[]) ORDER BY {q(by_field.column)}"
+        )
+        if lock:
+            sql += " FOR UPDATE"
+        cursor = self._cursor()
+        cursor.execute(sql, [list(map(str, keys))])
+        return Pending(cursor, lambda fetched: [dict(zip(columns, r)) for r in fetched])
+
+    def update(self, rows: Sequence[Sequence[Any]]) -> None:
+        """`UPDATE ... SET <columns> WHERE pk = <last value of each row>`; the rows must be locked already."""
         if not rows:
             return
         q = connection.ops.quote_name
-        if self.postgresql:
-            pk_type = self.model._meta.pk.db_type(connection) + "[]"
-            key = "__pk"
-            source = self._unnest([*self.columns, key], [*self.array_types, pk_type])
+        table = q(self.model._meta.db_table)
+        if is_postgresql():
             assignments = ", ".join(f"{q(c)} = v.{q(c)}" for c in self.columns)
-            sql = f"UPDATE {q(self.db_table)} AS t SET {assignments} FROM ({source}) AS v WHERE t.{q(self.pk_column)} = v.{q(key)}"
-            with self._raw_cursor() as cursor:
-                cursor.execute(sql, [list(column) for column in zip(*rows)])
+            sql = (
+                f"UPDATE {table} AS t SET {assignments} FROM ({self._unnest(extra_key=True)}) AS v "
+                f'WHERE t.{q(self.pk.column)} = v."__key"'
+            )
+            cursor = self._cursor()
+            cursor.execute(sql, [list(column) for column in zip(*rows)])
             return
-        assignments = ", ".join(f"{q(c)} = {p}" for c, p in zip(self.columns, self.placeholders))
-        sql = f"UPDATE {q(self.db_table)} SET {assignments} WHERE {q(self.pk_column)} = %s"
-        pk_adapter = self._adapter(self.model._meta.pk)
-        params = [self.adapt(row[:-1]) + [pk_adapter(row[-1])] for row in rows]
+        assignments = ", ".join(f"{q(c)} = %s" for c in self.columns)
+        sql = f"UPDATE {table} SET {assignments} WHERE {q(self.pk.column)} = %s"
+        pk_is_uuid = _is_uuid(self.pk)
+        params = [
+            self._sqlite_row(row[:-1]) + [row[-1].replace("-", "") if pk_is_uuid else row[-1]] for row in rows
+        ]
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
 
-def _from_db(field: models.Field, value: Any) -> Any:
-    if isinstance(field, models.UUIDField) and not isinstance(value, uuid.UUID):
-        return uuid.UUID(value)
-    return value
+def _is_uuid(field: models.Field) -> bool:
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    return isinstance(target, models.UUIDField)
+
