@@ -33,7 +33,8 @@ class Transport:
         self.api_key = api_key
         self.timeout = timeout
         self.max_batch_bytes = max_batch_bytes
-        self.gzip_min_bytes = gzip_min_bytes
+        # Compressing for a server on this machine never pays: it only burns the user's CPU.
+        self.gzip_min_bytes = float("inf") if _is_loopback(api_url) else gzip_min_bytes
         self._client = None
 
     def _get_client(self):
@@ -82,6 +83,16 @@ class Transport:
     def forget(self) -> None:
         """After fork: never reuse the parent's connections."""
         self._client = None
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def classify_error(exc: Exception, endpoint: str) -> Outcome:

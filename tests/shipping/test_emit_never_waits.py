@@ -9,7 +9,7 @@ import time
 
 from sdk.shipping import ShippingSink
 from sdk.spool import read_records
-from tests.shipping.conftest import wait_until
+from tests.shipping.live_server import wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
 
 

@@ -11,7 +11,7 @@ import time
 
 from sdk.shipping import ShippingSink
 from sdk.spool import read_records, spool_dir
-from tests.shipping.conftest import ROOT
+from tests.shipping.live_server import ROOT
 from tests.shipping.helpers import log_event, synthetic_flow
 
 

@@ -13,7 +13,7 @@ import time
 
 from sdk.shipping import ShippingSink
 from sdk.spool import Spool, encode_record, read_records, spool_dir
-from tests.shipping.conftest import ROOT, wait_until
+from tests.shipping.live_server import ROOT, wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from sdk import events
 from sdk.shipping import ShippingSink
-from tests.shipping.conftest import free_port, wait_until
+from tests.shipping.live_server import free_port, wait_until
 from tests.shipping.helpers import FailingServer, log_event
 
 
