@@ -9,6 +9,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api.models import APIKey
+from api.views.events import ingest_threads
 from orchestrator.models import FlowRun, Log, TaskRun
 from tests.orchestrator.event_factory import at, completed_task_run, flow_run_created, log, new_id
 
@@ -185,3 +186,22 @@ def test_schema_documents_the_events_endpoint():
     response = client_with("admin").get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert "/api/events/" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asgi_request_is_ingested_on_a_long_lived_thread():
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    _, raw = APIKey.issue("asgi", "ingest")
+    fr = new_id()
+    body = json.dumps({"events": [flow_run_created(fr)]})
+    try:
+        response = async_to_sync(AsyncClient().post)(
+            URL, body, content_type="application/json", headers={"Authorization": f"Bearer {raw}"}
+        )
+    finally:
+        ingest_threads.stop()  # closes their connections, so the test database can be dropped
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 1
+    assert FlowRun.objects.filter(id=fr).exists()
