@@ -48,10 +48,12 @@ def _env_number(name: str, default: float, cast=float):
         return default
     try:
         value = cast(raw)
+        if value < 0:
+            raise ValueError(raw)
     except ValueError:
-        log.warning("ignoring %s=%r (not a number); using %s", name, raw, default)
+        log.warning("ignoring %s=%r (not a non-negative number); using %s", name, raw, default)
         return default
-    return value if value >= 0 else default
+    return value
 
 
 class ShippingSink:

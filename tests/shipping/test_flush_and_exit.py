@@ -77,3 +77,19 @@ def test_exit_flush_delivers_everything_when_the_server_is_up(server, home):
     assert server.db.count("orchestrator_log") == 5000
     directory = spool_dir(home, server.url)
     assert not directory.exists() or os.listdir(directory) == []
+
+
+def test_big_batches_are_gzipped_and_acknowledged(server, home, monkeypatch):
+    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+    sink._transport.gzip_min_bytes = 1024  # loopback is never compressed by default: force it
+    sent = []
+    real_post = sink._transport._get_client().post
+    monkeypatch.setattr(sink._transport._client, "post",
+                        lambda url, content, headers: sent.append(headers) or real_post(url, content=content, headers=headers))
+    events = list(synthetic_flow(500))
+    for event in events:
+        sink.emit(event)
+    assert sink.flush(30)
+    assert sent and all(h.get("Content-Encoding") == "gzip" for h in sent)
+    server.db.assert_holds(events)
+    sink.close()

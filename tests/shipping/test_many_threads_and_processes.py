@@ -2,50 +2,61 @@
 `multiprocessing` run over fork) all arrive, each exactly once."""
 from __future__ import annotations
 
+import json
 import multiprocessing
 import threading
-import uuid
 
-from sdk import events
+from sdk import events, flow, get_run_logger, task
 from sdk.shipping import ShippingSink
-from tests.shipping.helpers import log_event
+from tests.shipping.helpers import RecordingSink
+from tests.shipping.live_server import expected_rows
 
-NAMESPACE = uuid.UUID("6f1c1d3e-2b1a-4c55-9a0e-8d3f2a1b0c9d")
-THREADS, PER_THREAD = 3, 1500
-
-
-def event_id(process: int, thread: int, i: int) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{process}-{thread}-{i}"))
+THREADS, TASKS = 3, 150
 
 
-def child(process: int) -> None:
-    sink = events.get_sink()
-    if sink._queue:  # the parent's pending events must stay the parent's
+@task
+def square(x: int) -> int:
+    get_run_logger().info("squaring %d", x)
+    return x * x
+
+
+@flow
+def squares(n: int) -> int:
+    return sum(f.result() for f in [square.submit(i) for i in range(n)])  # on the flow's thread pool
+
+
+def child(out_path: str) -> None:
+    inherited = events.get_sink()
+    if inherited.sink._queue:  # the parent's pending events stay the parent's
         raise SystemExit(3)
-
-    def work(thread: int) -> None:
-        for i in range(PER_THREAD):
-            events.emit(log_event(f"p{process} t{thread} {i}", event_id=event_id(process, thread, i)))
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+    recorder = RecordingSink(inherited.sink)
+    events.set_sink(recorder)
+    threads = [threading.Thread(target=squares, args=(TASKS,)) for _ in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    with open(out_path, "w") as f:
+        json.dump(recorder.events, f)
     # No flush here: the multiprocessing exit hook flushes the child's sink.
 
 
-def test_events_from_four_processes_and_many_threads_arrive_exactly_once(server, home):
+def test_events_from_four_processes_and_many_threads_arrive_exactly_once(server, home, tmp_path):
     sink = ShippingSink(server.url, server.key, home, register_atexit=False)
-    old = events.set_sink(sink)
+    recorder = RecordingSink(sink)
+    old = events.set_sink(recorder)
     try:
-        parent = [log_event(f"parent {i}", event_id=event_id(99, 0, i)) for i in range(3000)]
-        for event in parent:
-            events.emit(event)  # still queued in the parent when the children fork
+        squares(300)  # the parent's events: many are still queued when the children fork
         ctx = multiprocessing.get_context("fork")
-        processes = [ctx.Process(target=child, args=(p,)) for p in range(4)]
+        outputs = [tmp_path / f"child-{i}.json" for i in range(4)]
+        processes = [ctx.Process(target=child, args=(str(out),)) for out in outputs]
         for p in processes:
             p.start()
+        parent_threads = [threading.Thread(target=squares, args=(TASKS,)) for _ in range(THREADS)]
+        for t in parent_threads:
+            t.start()
+        for t in parent_threads:
+            t.join()
         for p in processes:
             p.join(60)
         assert [p.exitcode for p in processes] == [0, 0, 0, 0]
@@ -53,6 +64,10 @@ def test_events_from_four_processes_and_many_threads_arrive_exactly_once(server,
     finally:
         events.set_sink(old)
         sink.close()
-    expected = {event_id(p, t, i).replace("-", "") for p in range(4) for t in range(THREADS) for i in range(PER_THREAD)}
-    expected |= {e["id"].replace("-", "") for e in parent}
-    assert server.db.ids("orchestrator_log") == expected
+    emitted = list(recorder.events)
+    for out in outputs:
+        emitted += json.loads(out.read_text())
+    ids = [e["id"] for e in emitted]
+    assert len(ids) == len(set(ids))  # no process re-emitted another's events
+    assert len(expected_rows(emitted)["orchestrator_taskrun"]) == 300 + 4 * THREADS * TASKS + THREADS * TASKS
+    server.db.assert_holds(emitted)

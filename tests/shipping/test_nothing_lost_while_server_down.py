@@ -11,36 +11,49 @@ import textwrap
 import threading
 import time
 
+from sdk import events, flow, get_run_logger, task
 from sdk.shipping import ShippingSink
 from sdk.spool import Spool, encode_record, read_records, spool_dir
 from tests.shipping.live_server import ROOT, wait_until
-from tests.shipping.helpers import log_event, synthetic_flow
+from tests.shipping.helpers import RecordingSink, log_event
+
+
+@task
+def slow_add(x: int) -> int:
+    get_run_logger().info("adding one to %d", x)
+    time.sleep(0.001)
+    return x + 1
+
+
+@flow
+def two_thousand_tasks() -> int:
+    get_run_logger().info("starting")
+    return sum(slow_add(i) for i in range(2000))
 
 
 def test_server_killed_mid_flow_every_run_state_and_log_arrives_exactly_once(server, home):
     sink = ShippingSink(server.url, server.key, home, max_backoff=0.5, register_atexit=False)
-    events = list(synthetic_flow(2000))
-    emitted = threading.Event()
-
-    def flow() -> None:  # paced like a real flow, so the kill lands in the middle
-        for i, event in enumerate(events):
-            sink.emit(event)
-            if i % 500 == 0:
-                time.sleep(0.05)
-        emitted.set()
-
-    runner = threading.Thread(target=flow)
-    runner.start()
-    wait_until(lambda: sink.stats["sent"] > 0, 30, message="the first batch to arrive")
-    server.kill()
-    sent_before_kill = sink.stats["sent"]
-    assert emitted.wait(30)
-    time.sleep(0.5)  # the flow ended while the server is down: the rest waits in memory or the spool
-    assert sent_before_kill < len(events)
-    server.start()
-    assert sink.flush(60)
-    runner.join()
-    server.db.assert_holds(events)
+    recorder = RecordingSink(sink)
+    old = events.set_sink(recorder)
+    try:
+        result = []
+        runner = threading.Thread(target=lambda: result.append(two_thousand_tasks()))
+        runner.start()
+        wait_until(lambda: sink.stats["sent"] > 0, 30, message="the first batch to arrive")
+        server.kill()
+        sent_before_kill = sink.stats["sent"]
+        runner.join(60)
+        assert result == [sum(range(1, 2001))]  # the user's flow never noticed
+        assert sent_before_kill < len(recorder.events)
+        wait_until(lambda: sink.stats["spooled"] > 0, 10, message="events to reach the spool")
+        server.start()
+        assert sink.flush(60)
+    finally:
+        events.set_sink(old)
+    emitted = recorder.events
+    assert sum(e["type"] == "task_run.created" for e in emitted) == 2000
+    assert sum(e["type"] == "log" for e in emitted) >= 2001
+    server.db.assert_holds(emitted)
     assert os.listdir(sink.spool.directory) == []
     sink.close()
 
