@@ -156,12 +156,14 @@ def read_str(data: dict, field: str, *, max_chars: int = MAX_NAME_CHARS, default
 
 def read_int(data: dict, field: str, *, minimum: int = 0, maximum: int, default: Any = _MISSING, nullable: bool = False) -> Any:
     value = data.get(field, _MISSING)
-    if value is _MISSING or (value is None and nullable):
-        if value is None:
+    if value is _MISSING:
+        if default is not _MISSING:
+            return default
+        if nullable:
             return None
-        if default is _MISSING:
-            raise _fail(field, "is required")
-        return default
+        raise _fail(field, "is required")
+    if value is None and nullable:
+        return None
     if type(value) is not int:
         raise _fail(field, f"must be an integer, got {_type_name(value)}")
     if not minimum <= value <= maximum:
@@ -321,8 +323,9 @@ def _state(data: dict, common: tuple, run_field: str) -> StateEvent:
     state_type = state.get("type", _MISSING)
     if state_type is _MISSING:
         raise _fail("state.type", "is required")
-    if state_type not in STATE_TYPES:
-        raise _fail("state.type", f"must be one of {', '.join(StateType.values)}, got {state_type!r}")
+    if type(state_type) is not str or state_type not in STATE_TYPES:
+        shown = repr(state_type[:40]) if type(state_type) is str else _type_name(state_type)
+        raise _fail("state.type", f"must be one of {', '.join(StateType.values)}, got {shown}")
     error = data.get("error")
     if error is not None and type(error) is not dict:
         raise _fail("error", f"must be an object, got {_type_name(error)}")

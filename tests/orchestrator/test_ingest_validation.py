@@ -169,3 +169,14 @@ def test_message_is_stored_verbatim():
     text = "<b>bold</b> & \"quotes\" 'single' \\ back \n newline ☃ 🎉"
     ingest_batch([log(1, at(1), text, flow_run_id=fr)])
     assert Log.objects.get(flow_run_id=fr).message == text
+
+
+def test_heartbeat_without_pid_is_accepted():
+    event = {"id": new_id(), "type": "worker.heartbeat", "occurred": at(1), "seq": 1, "worker_name": "w1"}
+    assert ingest_batch([event]).accepted == 1
+
+
+def test_non_canonical_uuid_is_stored_canonical():
+    fr = new_id()
+    ingest_batch([flow_run_created("{" + fr.upper() + "}")])
+    assert FlowRun.objects.filter(id=fr).exists()
