@@ -74,7 +74,8 @@ class Run(models.Model):
 
 
 class FlowRun(Run):
-    flow = models.ForeignKey(Flow, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    # db_index=False here and on the links below: a composite index (see Meta) starts with the column already.
+    flow = models.ForeignKey(Flow, null=True, blank=True, on_delete=models.PROTECT, related_name="runs", db_index=False)
     parent_flow_run_id = models.UUIDField(null=True, blank=True)
     version = models.CharField(max_length=255, blank=True, default="")
 
@@ -94,7 +95,8 @@ class FlowRun(Run):
 
 class TaskRun(Run):
     flow_run = models.ForeignKey(
-        FlowRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="task_runs"
+        FlowRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="task_runs",
+        db_index=False,
     )
     task_key = models.CharField(max_length=255, blank=True, default="")
     task_name = models.CharField(max_length=255, blank=True, default="")
@@ -151,7 +153,7 @@ class StateRecord(models.Model):
 
 class FlowRunState(StateRecord):
     flow_run = models.ForeignKey(
-        FlowRun, on_delete=models.DO_NOTHING, db_constraint=False, related_name="states"
+        FlowRun, on_delete=models.DO_NOTHING, db_constraint=False, related_name="states", db_index=False
     )
 
     class Meta:
@@ -160,7 +162,7 @@ class FlowRunState(StateRecord):
 
 class TaskRunState(StateRecord):
     task_run = models.ForeignKey(
-        TaskRun, on_delete=models.DO_NOTHING, db_constraint=False, related_name="states"
+        TaskRun, on_delete=models.DO_NOTHING, db_constraint=False, related_name="states", db_index=False
     )
 
     class Meta:
@@ -170,10 +172,12 @@ class TaskRunState(StateRecord):
 class Log(models.Model):
     id = models.UUIDField(primary_key=True)  # the event id
     flow_run = models.ForeignKey(
-        FlowRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="logs"
+        FlowRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="logs",
+        db_index=False,
     )
     task_run = models.ForeignKey(
-        TaskRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="logs"
+        TaskRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="logs",
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField()
     logger = models.CharField(max_length=255, blank=True, default="")
