@@ -8,16 +8,19 @@ Concurrency: every statement touches rows in key order, and tables in one fixed
 order (flows, flow-run states, task-run states, logs, flow runs, task runs,
 tags, workers), so two batches for the same runs wait on each other instead of
 deadlocking; existing runs are locked (FOR UPDATE) before they are merged.
-On PostgreSQL the statements go out in a pipeline: five round trips per batch.
+On PostgreSQL the statements go out in a pipeline: about five round trips per batch.
+A deadlock or serialization failure (which the ordering should make impossible)
+is retried rather than answered with a 5xx.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from orchestrator.events import (
@@ -33,6 +36,8 @@ from orchestrator.events import (
 from orchestrator.ingest_runs import RunStore, summarise
 from orchestrator.ingest_sql import Pending, Table, pipeline
 from orchestrator.models import Flow, FlowRun, FlowRunState, Log, RunTag, TaskRun, TaskRunState, Worker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,7 +57,7 @@ def ingest_batch(events: list) -> IngestResult:
     """Validate and store a batch; invalid events are reported by index, the rest stored."""
     result = IngestResult()
     valid: list[Event] = []
-    seen_ids: set[uuid.UUID] = set()
+    seen_ids: set[str] = set()
     for index, raw in enumerate(events):
         try:
             event = parse_event(raw)
@@ -65,16 +70,47 @@ def ingest_batch(events: list) -> IngestResult:
         seen_ids.add(event.id)
         valid.append(event)
     if valid:
-        with transaction.atomic():
-            BatchWriter(valid, result).write()
+        stored = store(valid)
+        result.accepted += stored.accepted
+        result.duplicates += len(valid) - stored.accepted
+        result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
+        result.task_run_ids.update(map(uuid.UUID, stored.task_run_ids))
     return result
+
+
+@dataclass
+class Stored:
+    accepted: int
+    flow_run_ids: set[str]
+    task_run_ids: set[str]
+
+
+TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+ATTEMPTS = 3
+
+
+def store(events: list[Event]) -> Stored:
+    """Store valid, distinct events in one transaction, retried if the database calls it off."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return BatchWriter(events).write()
+        except OperationalError as exc:
+            if attempt == ATTEMPTS or not is_transient(exc):
+                raise
+            log.warning("retrying an event batch after a transient database error: %s", exc)
+    raise AssertionError("unreachable")
+
+
+def is_transient(exc: OperationalError) -> bool:
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate in TRANSIENT_SQLSTATES or "database is locked" in str(exc)
 
 
 class BatchWriter:
     """Stores one batch of valid, distinct events inside the caller's transaction."""
 
-    def __init__(self, events: list[Event], result: IngestResult) -> None:
-        self.result = result
+    def __init__(self, events: list[Event]) -> None:
         self.events = events
         by_type: dict[type, list] = {}
         for e in events:
@@ -87,7 +123,7 @@ class BatchWriter:
         self.logs: list[LogEvent] = by_type.get(LogEvent, [])
         self.heartbeats: list[WorkerHeartbeat] = by_type.get(WorkerHeartbeat, [])
 
-    def write(self) -> None:
+    def write(self) -> Stored:
         with pipeline():  # each .result() below ends one round trip
             flow_ids = self.ensure_flows({e.flow_name for e in self.flow_created})
             new_flow_states = self.insert_states(FlowRunState, "flow_run", self.flow_states)
@@ -107,21 +143,16 @@ class BatchWriter:
             new_states = new_flow_states.result() + new_task_states.result()
             new_logs = new_logs.result()
 
-        r = self.result
         accepted = len(new_states) + len(new_logs) + len(applied_flow) + len(applied_task) + new_heartbeats
-        r.accepted += accepted
-        r.duplicates += len(self.events) - accepted
-        flow_run_ids = set(applied_flow)
-        task_run_ids = set(applied_task)
+        stored = Stored(accepted, set(applied_flow), set(applied_task))
         for e in new_states:
-            (task_run_ids if e.is_task_run else flow_run_ids).add(e.run_id)
+            (stored.task_run_ids if e.is_task_run else stored.flow_run_ids).add(e.run_id)
         for e in new_logs:
             if e.flow_run_id:
-                flow_run_ids.add(e.flow_run_id)
+                stored.flow_run_ids.add(e.flow_run_id)
             if e.task_run_id:
-                task_run_ids.add(e.task_run_id)
-        r.flow_run_ids.update(map(uuid.UUID, flow_run_ids))
-        r.task_run_ids.update(map(uuid.UUID, task_run_ids))
+                stored.task_run_ids.add(e.task_run_id)
+        return stored
 
     @staticmethod
     def ensure_flows(names: set[str]) -> dict[str, int]:

@@ -177,3 +177,23 @@ def test_resent_heartbeat_is_a_duplicate():
     beat = heartbeat("w1", 1, at(1))
     ingest_batch([beat])
     assert ingest_batch([beat]).duplicates == 1
+
+
+def test_a_transient_database_error_is_retried(monkeypatch):
+    from django.db import OperationalError
+
+    from orchestrator import ingest
+
+    calls = []
+    real_write = ingest.BatchWriter.write
+
+    def flaky_write(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_write(self)
+
+    monkeypatch.setattr(ingest.BatchWriter, "write", flaky_write)
+    fr = new_id()
+    assert ingest_batch([flow_run_created(fr)]).accepted == 1
+    assert len(calls) == 2 and FlowRun.objects.filter(id=fr).exists()
