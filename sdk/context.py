@@ -99,9 +99,11 @@ def tags(*new_tags: str) -> Iterator[set[str]]:
         _tags_var.reset(token)
 
 
-def merge_tags(own: tuple[str, ...] | frozenset[str] | list[str] | Any) -> list[str]:
+def merge_tags(own: tuple[str, ...]) -> tuple[str, ...]:
     """A run's tags: its task's own tags, then those of the enclosing `tags()` blocks."""
     ctx_tags = _tags_var.get()
     if not own:
-        return list(ctx_tags)
-    return list(dict.fromkeys((*own, *ctx_tags)))
+        return ctx_tags
+    if not ctx_tags:
+        return own
+    return tuple(dict.fromkeys((*own, *ctx_tags)))

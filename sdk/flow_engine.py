@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sdk import logs
-from sdk.context import FlowRunContext, flow_run_var, innermost_run, merge_tags, task_run_var
+from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.exceptions import FlowRunTimeout
 from sdk.hooks import run_state_hooks
 from sdk.rendering import render_parameters
@@ -38,18 +38,13 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
         parent_task.task_run.id if parent_task is not None else None,
         flow.version,
     )
-    run.emit_created(render_parameters(parameters))
-    run.set_state(Pending())
+    pending = Pending()  # created and Pending share a timestamp; seq orders them
+    run.emit_created(render_parameters(parameters), pending.occurred)
+    run.set_state(pending)
     logs.flow_run_created(run)
 
-    log_prints = flow.log_prints
-    if log_prints is None:
-        outer = innermost_run()
-        log_prints = outer.log_prints if outer is not None else False
-    if log_prints:
-        logs.enable_print_logging()
     runner = flow.task_runner.duplicate()
-    ctx = FlowRunContext(flow, run, parameters, runner, log_prints)
+    ctx = FlowRunContext(flow, run, parameters, runner, logs.effective_log_prints(flow.log_prints))
     flow_token = flow_run_var.set(ctx)
     task_token = task_run_var.set(None)  # the flow body is not inside the calling task
     try:

@@ -27,7 +27,7 @@ class TaskRunFuture:
         self.task_run = task_run
         self._final: State | None = None
         # Held from creation until the run ends; waiters acquire-and-release it.
-        self._done = threading.Lock()
+        self._done: threading.Lock | None = threading.Lock()
         self._done.acquire()
         self._callbacks: list | None = None
         self._runner = runner
@@ -51,9 +51,12 @@ class TaskRunFuture:
             return
         runner = self._runner
         if runner is not None:
+            if timeout is None and runner.run_here_if_pending(self):
+                return
             runner.before_blocking_wait(self)
-        if self._done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
-            self._done.release()
+        done = self._done
+        if done is not None and done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            done.release()
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
         """The run's return value; raises its exception (or UpstreamTaskError) if it did not complete."""
@@ -75,7 +78,8 @@ class TaskRunFuture:
 
     def set_final(self, state: State) -> None:
         self._final = state
-        self._done.release()
+        done, self._done = self._done, None  # waiters from now on see _final; fewer live objects
+        done.release()
         with _callbacks_lock:
             callbacks, self._callbacks = self._callbacks, _FINISHED
         if callbacks:

@@ -156,6 +156,16 @@ def _print(*args: Any, sep: str | None = " ", end: str | None = "\n", file: Any 
     logger.info(message, extra={"run": run, "run_label": run.label, "from_print": True})
 
 
+def effective_log_prints(own: bool | None) -> bool:
+    """A run's `log_prints`: its own setting, else the enclosing run's (inherited flow → task)."""
+    if own is None:
+        outer = innermost_run()
+        return outer.log_prints if outer is not None else False
+    if own:
+        enable_print_logging()
+    return own
+
+
 def enable_print_logging() -> None:
     """Route `print()` through the run logger when a run has `log_prints` on (installed once)."""
     if builtins.print is not _print:

@@ -29,10 +29,11 @@ _MAX_DEPTH = 64
 class UpstreamNotReady(Exception):
     """An upstream run did not complete, so the downstream run must not start."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, run_name: str | None = None) -> None:
         self.state = state
         if state.task_run_id:
-            message = f"Upstream task run '{state.task_run_id}' did not reach a 'COMPLETED' state."
+            named = f"'{run_name}' ({state.task_run_id})" if run_name else f"'{state.task_run_id}'"
+            message = f"Upstream task run {named} did not reach a 'COMPLETED' state: it ended {state}."
         else:
             message = f"Upstream state {state} did not reach a 'COMPLETED' state."
         super().__init__(message)
@@ -171,16 +172,18 @@ def find_upstreams(parameters: dict[str, Any], wait_for: Any = None) -> tuple[li
 # -- resolving (just before the run) -------------------------------------------------------
 
 def _value_of(obj: TaskRunFuture | State, tolerate_failure: bool) -> Any:
+    run_name = None
     if type(obj) is TaskRunFuture or isinstance(obj, TaskRunFuture):
         obj.wait()
         state = obj.state
+        run_name = obj.task_run.name
     else:
         state = obj
     if state.is_completed():
         return state.data
     if tolerate_failure:
         return state.result(raise_on_failure=False)
-    raise UpstreamNotReady(state)
+    raise UpstreamNotReady(state, run_name)
 
 
 def _make_leaf(tolerate_failure: bool) -> Leaf:

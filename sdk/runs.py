@@ -12,7 +12,7 @@ from typing import Any
 
 from sdk import events
 from sdk.rendering import NO_RESULT, json_result
-from sdk.stamps import new_id, now
+from sdk.stamps import new_id
 from sdk.states import State, StateType
 
 __all__ = ["TaskRun", "FlowRun", "error_info", "format_error", "user_traceback"]
@@ -65,7 +65,7 @@ class TaskRun(_Run):
     __slots__ = ("flow_run_id", "task_key", "task_name", "tags", "parent_task_run_id", "upstream_task_run_ids")
 
     def __init__(self, name: str, task_key: str, task_name: str, flow_run_id: str | None,
-                 parent_task_run_id: str | None, tags: list[str], upstream_task_run_ids: list[str]) -> None:
+                 parent_task_run_id: str | None, tags: tuple[str, ...], upstream_task_run_ids: tuple[str, ...]) -> None:
         self.id = new_id()
         self.name = name
         self.run_count = 0
@@ -78,11 +78,11 @@ class TaskRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.upstream_task_run_ids = upstream_task_run_ids
 
-    def emit_created(self, rendered_parameters: dict[str, Any]) -> None:
+    def emit_created(self, rendered_parameters: dict[str, Any], occurred: str) -> None:
         events.emit({
             "id": new_id(),
             "type": "task_run.created",
-            "occurred": now(),
+            "occurred": occurred,
             "seq": next(self._seq),
             "task_run_id": self.id,
             "flow_run_id": self.flow_run_id,
@@ -90,9 +90,9 @@ class TaskRun(_Run):
             "task_name": self.task_name,
             "name": self.name,
             "parameters": rendered_parameters,
-            "tags": self.tags,
+            "tags": list(self.tags),
             "parent_task_run_id": self.parent_task_run_id,
-            "upstream_task_run_ids": self.upstream_task_run_ids,
+            "upstream_task_run_ids": list(self.upstream_task_run_ids),
         })
 
     def set_state(self, state: State) -> State:
@@ -128,7 +128,7 @@ class FlowRun(_Run):
 
     __slots__ = ("flow_name", "parameters", "tags", "parent_flow_run_id", "parent_task_run_id", "version")
 
-    def __init__(self, name: str, flow_name: str, parameters: dict[str, Any], tags: list[str],
+    def __init__(self, name: str, flow_name: str, parameters: dict[str, Any], tags: tuple[str, ...],
                  parent_flow_run_id: str | None, parent_task_run_id: str | None, version: str | None) -> None:
         self.id = new_id()
         self.name = name
@@ -142,17 +142,17 @@ class FlowRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.version = version
 
-    def emit_created(self, rendered_parameters: dict[str, Any]) -> None:
+    def emit_created(self, rendered_parameters: dict[str, Any], occurred: str) -> None:
         events.emit({
             "id": new_id(),
             "type": "flow_run.created",
-            "occurred": now(),
+            "occurred": occurred,
             "seq": next(self._seq),
             "flow_run_id": self.id,
             "flow_name": self.flow_name,
             "name": self.name,
             "parameters": rendered_parameters,
-            "tags": self.tags,
+            "tags": list(self.tags),
             "parent_task_run_id": self.parent_task_run_id,
             "parent_flow_run_id": self.parent_flow_run_id,
             "version": self.version,

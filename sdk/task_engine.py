@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sdk import caching, logs
-from sdk.context import TaskRunContext, flow_run_var, innermost_run, merge_tags, task_run_var
+from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.exceptions import TaskRunTimeout, UpstreamTaskError
 from sdk.futures import TaskRunFuture
 from sdk.hooks import run_state_hooks
@@ -54,10 +54,11 @@ def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tu
         flow_ctx.flow_run.id if flow_ctx is not None else None,
         parent.task_run.id if parent is not None else None,
         merge_tags(task.tags),
-        upstream_ids,
+        tuple(upstream_ids),
     )
-    run.emit_created(render_parameters(parameters))
-    run.set_state(Pending())
+    pending = Pending()  # created and Pending share a timestamp; seq orders them
+    run.emit_created(render_parameters(parameters), pending.occurred)
+    run.set_state(pending)
     return run, needs_resolution
 
 
@@ -76,17 +77,32 @@ def submit_task(task: Task, parameters: dict[str, Any], wait_for: Any) -> TaskRu
     runner = flow_ctx.task_runner if flow_ctx is not None else default_task_runner()
     run, needs_resolution = create_task_run(task, parameters, wait_for)
     future = TaskRunFuture(run, runner)
-    context = contextvars.copy_context()
+    runner.submit_job(future, _Job(task, run, parameters, wait_for, needs_resolution, future))
+    return future
 
-    def job() -> None:
+
+class _Job:
+    """One submitted task run, to be run by whichever thread claims it first."""
+
+    __slots__ = ("task", "run", "parameters", "wait_for", "needs_resolution", "future", "context")
+
+    def __init__(self, task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any,
+                 needs_resolution: bool, future: TaskRunFuture) -> None:
+        self.task = task
+        self.run = run
+        self.parameters = parameters
+        self.wait_for = wait_for
+        self.needs_resolution = needs_resolution
+        self.future = future
+        self.context = contextvars.copy_context()  # the submitter's flow, task and tags
+
+    def __call__(self) -> None:
+        run = self.run
         try:
-            state = context.run(run_task, task, run, parameters, wait_for, needs_resolution)
+            state = self.context.run(run_task, self.task, run, self.parameters, self.wait_for, self.needs_resolution)
         except BaseException as exc:  # an interrupt, or a bug in the engine: never leave a future hanging
             state = run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}: {exc}", exc))
-        future.set_final(state)
-
-    runner.submit_job(job)
-    return future
+        self.future.set_final(state)
 
 
 def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any, needs_resolution: bool) -> State:
@@ -98,13 +114,7 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         state = run.set_state(NotReady(str(exc), UpstreamTaskError(str(exc))))
         logs.task_run_finished(run, state)
         return state
-    log_prints = task.log_prints
-    if log_prints is None:
-        outer = innermost_run()
-        log_prints = outer.log_prints if outer is not None else False
-    elif log_prints:
-        logs.enable_print_logging()
-    ctx = TaskRunContext(task, run, inputs, flow_ctx, log_prints)
+    ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
     token = task_run_var.set(ctx)
     try:
         state = _run_attempts(task, run, ctx)

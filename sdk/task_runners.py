@@ -1,9 +1,13 @@
 """Where `.submit()` and `.map()` run: a thread pool per flow run.
 
 Workers are started on demand: a submitted job goes to an idle worker if
-one is free, else to a new thread while fewer than `max_workers` exist. A
-worker that blocks on a future that has not started yet (a task waiting for a
-task it submitted itself) gets a stand-in thread, so nesting never deadlocks.
+one is free, else to a new thread while fewer than `max_workers` exist.
+
+A thread that waits (without a timeout) for a run that has not started yet
+runs it itself instead of sleeping: that saves two thread switches per task
+in the common submit-then-result pattern and means a task waiting for a task
+it submitted never deadlocks the pool. A worker that must block on an
+unstarted run with a timeout gets a stand-in thread instead.
 """
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ __all__ = ["ThreadPoolTaskRunner", "DEFAULT_MAX_WORKERS"]
 
 # Prefect's default is one thread per concurrent task; a bound keeps 10,000 tiny
 # tasks from spawning 10,000 threads while still running I/O-bound work widely.
-DEFAULT_MAX_WORKERS = 8
+DEFAULT_MAX_WORKERS = 64
 
 _local = threading.local()
+_MAX_INLINE_DEPTH = 4  # runs executed inside a wait, nested: bounds the stack
 _thread_names = iter(range(1, 1 << 62))
 
 
@@ -33,7 +38,8 @@ class ThreadPoolTaskRunner:
             raise ValueError(f"max_workers must be a positive int or None, got {max_workers!r}")
         self.max_workers = max_workers
         self._cap = max_workers or DEFAULT_MAX_WORKERS
-        self._jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+        self._jobs: SimpleQueue[object] = SimpleQueue()
+        self._pending: dict[object, Callable[[], None]] = {}  # key -> job, until a thread claims it
         self._lock = threading.Lock()
         self._threads = 0
         self._idle_workers = 0  # workers done with a job and not yet promised another
@@ -45,8 +51,9 @@ class ThreadPoolTaskRunner:
         """A fresh runner with the same settings (each flow run gets its own)."""
         return type(self)(self.max_workers)
 
-    def submit_job(self, job: Callable[[], None]) -> None:
-        """Run `job()` on a worker thread. `job` must not raise."""
+    def submit_job(self, key: object, job: Callable[[], None]) -> None:
+        """Run `job()` on a worker thread (or in a thread waiting for `key`). `job` must not raise."""
+        self._pending[key] = job
         with self._lock:
             self._outstanding += 1
             if self._outstanding == 1:
@@ -58,7 +65,7 @@ class ThreadPoolTaskRunner:
                 spawn = self._threads < self._cap
                 if spawn:
                     self._threads += 1
-        self._jobs.put(job)
+        self._jobs.put(key)
         if spawn:
             self._start_thread()
 
@@ -66,10 +73,24 @@ class ThreadPoolTaskRunner:
         """Block until every submitted job has finished; False if `timeout` passed first."""
         return self._all_done.wait(timeout)
 
+    def run_here_if_pending(self, key: object) -> bool:
+        """Run the job for `key` in this thread if no thread has claimed it yet."""
+        depth = getattr(_local, "inline_depth", 0)
+        if depth >= _MAX_INLINE_DEPTH:
+            return False
+        job = self._pending.pop(key, None)  # dict.pop is atomic: one claimer wins
+        if job is None:
+            return False
+        _local.inline_depth = depth + 1
+        try:
+            self._run(job)
+        finally:
+            _local.inline_depth = depth
+        return True
+
     def before_blocking_wait(self, future: TaskRunFuture) -> None:
-        # Called by a future about to block. If this very thread is one of our
-        # workers and the awaited run has not started, it may be queued behind
-        # us: add a stand-in worker so it can run.
+        # A worker about to block on a run that has not started: the run may be
+        # queued behind the worker's own job, so add a stand-in worker.
         if getattr(_local, "runner", None) is self and future.not_started():
             with self._lock:
                 self._threads += 1
@@ -96,20 +117,27 @@ class ThreadPoolTaskRunner:
         name = f"sdk-task-worker-{next(_thread_names)}"
         threading.Thread(target=self._work, name=name, daemon=True).start()
 
+    def _run(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException:  # jobs catch their own errors; this is a last resort
+            logging.getLogger("sdk.engine").exception("A task runner job raised")
+        with self._lock:
+            self._outstanding -= 1
+            if self._outstanding == 0:
+                self._all_done.set()
+
     def _work(self) -> None:
         _local.runner = self
         get = self._jobs.get
+        claim = self._pending.pop
         lock = self._lock
         while True:
-            job = get()
-            if job is None:
+            key = get()
+            if key is None:
                 return
-            try:
-                job()
-            except BaseException:  # jobs catch their own errors; this is a last resort
-                logging.getLogger("sdk.engine").exception("A task runner job raised")
+            job = claim(key, None)
+            if job is not None:  # else a waiting thread already ran it
+                self._run(job)
             with lock:
                 self._idle_workers += 1
-                self._outstanding -= 1
-                if self._outstanding == 0:
-                    self._all_done.set()

@@ -86,7 +86,7 @@ class Task:
         self._run_name = RunNameTemplate("task_run_name", task_run_name) if task_run_name is not None else None
         self.on_completion = check_hooks("on_completion", on_completion)
         self.on_failure = check_hooks("on_failure", on_failure)
-        self._signature: CallSignature | None = None
+        self.signature = CallSignature(fn)  # once per task: binding a call must stay cheap
         self._task_key: str | None = None
 
     # -- identity ------------------------------------------------------------------------
@@ -99,12 +99,6 @@ class Task:
 
             self._task_key = task_key(self.fn, self.name)
         return self._task_key
-
-    @property
-    def signature(self) -> CallSignature:
-        if self._signature is None:
-            self._signature = CallSignature(self.fn)
-        return self._signature
 
     def run_name(self, parameters: dict[str, Any]) -> str:
         if self._run_name is None:
@@ -122,7 +116,7 @@ class Task:
             return self
         bound = copy.copy(self)
         bound.fn = types.MethodType(self.fn, instance)
-        bound._signature = None
+        bound.signature = CallSignature(bound.fn)
         return bound
 
     def __repr__(self) -> str:
@@ -136,11 +130,16 @@ class Task:
 
         return call_task(self, self.signature.bind(args, kwargs), wait_for, return_state)
 
-    def submit(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFuture:
-        """Run on the flow's task runner; returns a future at once."""
+    def submit(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
+        """Run on the flow's task runner; returns a future at once (the final State, after
+        waiting, with `return_state=True`)."""
         from sdk.task_engine import submit_task
 
-        return submit_task(self, self.signature.bind(args, kwargs), wait_for)
+        future = submit_task(self, self.signature.bind(args, kwargs), wait_for)
+        if return_state:
+            future.wait()
+            return future.state
+        return future
 
     def map(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFutureList:
         """Submit one run per element of the iterable arguments (`unmapped(x)` is passed whole)."""
