@@ -306,7 +306,7 @@ class ShippingSink:
 
     def _deliver(self, events: list[dict], spooled: bool) -> bool:
         """POST events, splitting refused batches. False (events kept or spooled) if the server failed."""
-        from sdk.shipping_http import OK, SPLIT
+        from sdk.shipping_http import OK, RETRY, SPLIT, Outcome
 
         if not spooled:
             self._inflight = events
@@ -314,7 +314,10 @@ class ShippingSink:
         try:
             while work:
                 part = work.pop()
-                outcome = self._transport.send(part)
+                try:
+                    outcome = self._transport.send(part)
+                except Exception as exc:  # a bug or a broken install: keep the events, say so once
+                    outcome = Outcome(RETRY, "internal", f"cannot send events: {exc!r}")
                 if self._stopping:
                     return False
                 if outcome.kind == OK:

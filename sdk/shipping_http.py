@@ -96,7 +96,10 @@ def _is_loopback(url: str) -> bool:
 
 
 def classify_error(exc: Exception, endpoint: str) -> Outcome:
-    import httpx
+    try:
+        import httpx
+    except ImportError:
+        return Outcome(CONFIG, "no-httpx", f"cannot report to {endpoint}: httpx is not installed ({exc})")
 
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)) or not isinstance(exc, httpx.HTTPError):
