@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from sdk import logs
 from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
-from sdk.exceptions import FlowRunTimeout
+from sdk.exceptions import FlowRunTimeout, UpstreamTaskError
 from sdk.hooks import run_state_hooks
 from sdk.rendering import render_parameters
-from sdk.resolution import collect_upstream_states, resolve
+from sdk.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
 from sdk.retries import next_delay
 from sdk.runs import FlowRun
 from sdk.states import (AwaitingRetry, Completed, Crashed, Failed, Pending, Retrying, Running, State,
@@ -93,6 +93,10 @@ def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | N
     runner = ctx.task_runner
     seconds = flow.timeout_seconds
     deadline = None if seconds is None else time.monotonic() + seconds
+    try:  # a child flow may be given futures of its parent's tasks
+        ctx.parameters = resolve_parameters(ctx.parameters)
+    except UpstreamNotReady as exc:
+        return Failed(str(exc), UpstreamTaskError(str(exc))), None
     try:
         if seconds is None:
             value = flow.signature.call(flow.fn, ctx.parameters)

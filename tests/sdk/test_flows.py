@@ -204,3 +204,29 @@ def test_flow_parameters_and_version_are_reported(sink):
     f(1)
     (run,) = created(sink, "flow_run", "f")
     assert run["parameters"] == {"a": 1, "b": 2} and run["version"] == "v3"
+
+
+def test_child_flow_receives_resolved_futures_of_its_parent():
+    @flow
+    def child(x):
+        return x + 1
+
+    @flow
+    def parent():
+        return child(echo.submit(1))
+
+    assert parent() == 2
+
+
+def test_child_flow_given_a_failed_future_fails_without_running():
+    ran = []
+
+    @flow
+    def child(x):
+        ran.append(x)
+
+    @flow
+    def parent():
+        return child(fail.submit(), return_state=True).is_failed()
+
+    assert parent() is True and ran == []

@@ -60,3 +60,9 @@ def test_serve_is_not_available_yet():
 def test_delay_is_not_available_yet():
     with pytest.raises(NotImplementedError, match="not available yet"):
         sdk.task(lambda: 1, name="bg").delay()
+
+
+def test_python_m_sdk_serve_says_workers_are_not_available_yet():
+    out = subprocess.run([sys.executable, "-m", "sdk", "serve", "mod:task"], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert out.returncode == 1 and "not available yet" in out.stderr
