@@ -42,20 +42,6 @@ class _Barrier:
         self.done = threading.Event()
 
 
-def _env_number(name: str, default: float, cast=float):
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = cast(raw)
-        if value < 0:
-            raise ValueError(raw)
-    except ValueError:
-        log.warning("ignoring %s=%r (not a non-negative number); using %s", name, raw, default)
-        return default
-    return value
-
-
 class ShippingSink:
     """The event sink used when ORCHESTRATOR_API_URL is set (see sdk/events.py)."""
 
@@ -103,18 +89,9 @@ class ShippingSink:
     @classmethod
     def from_environment(cls) -> "ShippingSink":
         """Build the sink from ORCHESTRATOR_* variables (never raises on bad values)."""
-        return cls(
-            os.environ.get("ORCHESTRATOR_API_URL", "").strip(),
-            os.environ.get("ORCHESTRATOR_API_KEY") or None,
-            os.environ.get("ORCHESTRATOR_HOME") or None,
-            batch_size=int(_env_number("ORCHESTRATOR_SHIP_BATCH_SIZE", 5000, int)) or 5000,
-            flush_interval=_env_number("ORCHESTRATOR_SHIP_INTERVAL", 0.2),
-            max_delay=_env_number("ORCHESTRATOR_SHIP_MAX_DELAY", 1.0),
-            queue_size=int(_env_number("ORCHESTRATOR_SHIP_QUEUE_SIZE", 100_000, int)),
-            exit_timeout=_env_number("ORCHESTRATOR_SHIP_EXIT_TIMEOUT", 5.0),
-            request_timeout=_env_number("ORCHESTRATOR_SHIP_REQUEST_TIMEOUT", 10.0) or 10.0,
-            max_backoff=_env_number("ORCHESTRATOR_SHIP_MAX_BACKOFF", 5.0),
-        )
+        from sdk.shipping_settings import environment_settings
+
+        return cls(**environment_settings())
 
     def _reset_state(self) -> None:
         self._queue: deque = deque()

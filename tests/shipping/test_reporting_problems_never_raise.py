@@ -82,8 +82,9 @@ def test_from_environment_never_raises(monkeypatch, home):
     monkeypatch.setenv("ORCHESTRATOR_API_URL", "::::")
     monkeypatch.setenv("ORCHESTRATOR_SHIP_BATCH_SIZE", "many")
     monkeypatch.setenv("ORCHESTRATOR_SHIP_EXIT_TIMEOUT", "-3")
+    monkeypatch.setenv("ORCHESTRATOR_SHIP_INTERVAL", "0.5")
     sink = ShippingSink.from_environment()
-    sink.register_atexit = False
+    assert (sink.batch_size, sink.exit_timeout, sink.flush_interval) == (5000, 5.0, 0.5)
     sink.emit(log_event())
     assert sink.flush(0.2) is False
     sink.close(0.1)
