@@ -68,6 +68,9 @@ class ConsoleHandler(logging.StreamHandler):
         return not getattr(record, "from_print", False) and super().filter(record)
 
 
+MAX_MESSAGE_CHARS = 256 * 1024
+
+
 class EventHandler(logging.Handler):
     """Turns records bound to a run into `log` events (docs/events.md)."""
 
@@ -79,6 +82,8 @@ class EventHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message = f"{message}\n{ConsoleFormatter().formatException(record.exc_info)}"
+            if len(message) > MAX_MESSAGE_CHARS:  # the server takes up to 1 MiB of UTF-8
+                message = message[:MAX_MESSAGE_CHARS] + "…"
             task_run_id = run.id if type(run) is TaskRun else None
             events.emit({
                 "id": new_id(),
@@ -95,11 +100,16 @@ class EventHandler(logging.Handler):
             self.handleError(record)
 
 
+def _level_from_environment() -> int:
+    text = os.environ.get("ORCHESTRATOR_LOGGING_LEVEL", "INFO").strip().upper()
+    level = int(text) if text.isdigit() else logging.getLevelName(text)
+    return level if isinstance(level, int) else logging.INFO  # an unknown name: keep the default
+
+
 def _configure() -> None:
     if getattr(sdk_logger, "_sdk_configured", False):
         return
-    level = os.environ.get("ORCHESTRATOR_LOGGING_LEVEL", "INFO").upper()
-    sdk_logger.setLevel(logging.getLevelName(level) if level.isalpha() else int(level))
+    sdk_logger.setLevel(_level_from_environment())
     sdk_logger.propagate = False
     sdk_logger.addHandler(ConsoleHandler())
     sdk_logger.addHandler(EventHandler())
