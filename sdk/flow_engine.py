@@ -15,7 +15,7 @@ from sdk.hooks import run_state_hooks
 from sdk.rendering import render_parameters
 from sdk.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
 from sdk.retries import next_delay
-from sdk.runs import FlowRun
+from sdk.runs import FlowRun, describe_error
 from sdk.states import (AwaitingRetry, Completed, Crashed, Failed, Pending, Retrying, Running, State,
                         TimedOut, worst_state)
 from sdk.timeouts import call_with_timeout
@@ -106,7 +106,7 @@ def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | N
         return _timed_out(seconds), None
     except Exception as exc:
         runner.wait_for_all(_remaining(deadline))
-        return Failed(f"Flow run encountered an exception: {type(exc).__name__}: {exc}", exc), exc
+        return Failed(f"Flow run encountered an exception: {describe_error(exc)}", exc), exc
     if not runner.wait_for_all(_remaining(deadline)):
         return _timed_out(seconds), None
     return state_from_return(value), None

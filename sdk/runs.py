@@ -15,7 +15,7 @@ from sdk.rendering import NO_RESULT, json_result
 from sdk.stamps import new_id
 from sdk.states import State, StateType
 
-__all__ = ["TaskRun", "FlowRun", "error_info", "format_error", "user_traceback"]
+__all__ = ["TaskRun", "FlowRun", "error_info", "describe_error", "format_error", "user_traceback"]
 
 _ERROR_TYPES = (StateType.FAILED, StateType.CRASHED)
 
@@ -31,14 +31,27 @@ def user_traceback(exc: BaseException) -> TracebackType | None:
     return tb
 
 
+def describe_error(exc: BaseException) -> str:
+    """`ValueError: message`, even for an exception whose __str__ raises."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<unprintable message>"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def format_error(exc: BaseException) -> str:
     import traceback
 
-    return "".join(traceback.format_exception(type(exc), exc, user_traceback(exc)))
+    try:
+        return "".join(traceback.format_exception(type(exc), exc, user_traceback(exc)))
+    except Exception:
+        return describe_error(exc)
 
 
 def error_info(exc: BaseException) -> dict[str, str]:
-    return {"type": type(exc).__name__, "message": str(exc), "traceback": format_error(exc)}
+    message = describe_error(exc).partition(": ")[2]
+    return {"type": type(exc).__name__, "message": message, "traceback": format_error(exc)}
 
 
 class _Run:

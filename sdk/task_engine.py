@@ -20,7 +20,7 @@ from sdk.hooks import run_state_hooks
 from sdk.rendering import render_parameters
 from sdk.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
 from sdk.retries import condition_allows, next_delay
-from sdk.runs import TaskRun
+from sdk.runs import TaskRun, describe_error
 from sdk.states import (AwaitingRetry, Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying,
                         Running, State, TimedOut)
 from sdk.task_runners import ThreadPoolTaskRunner
@@ -101,7 +101,7 @@ class _Job:
         try:
             state = self.context.run(run_task, self.task, run, self.parameters, self.wait_for, self.needs_resolution)
         except BaseException as exc:  # an interrupt, or a bug in the engine: never leave a future hanging
-            state = run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}: {exc}", exc))
+            state = run.set_state(Crashed(f"Execution was interrupted by {describe_error(exc)}", exc))
         self.future.set_final(state)
 
 
@@ -133,7 +133,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
             key = caching.compute_key(task.cache_policy_in_effect, ctx)
         except Exception as exc:
             logs.run_failed(run, exc, None, 0, 0)
-            return run.set_state(Failed(f"Could not compute the cache key: {exc}", exc))
+            return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
     while True:
         run.run_count += 1
         run.set_state(Running() if run.run_count == 1 else Retrying())
@@ -148,7 +148,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
                 state = TimedOut(str(exc), exc.public())
                 exc = state.data
             else:
-                state = Failed(f"Task run encountered an exception {type(exc).__name__}: {exc}", exc)
+                state = Failed(f"Task run encountered an exception {describe_error(exc)}", exc)
             retries_done = run.run_count - 1
             if retries_done < task.retries and condition_allows(task.retry_condition_fn, task, run, state):
                 delay = next_delay(task.retry_delays, task.retry_jitter_factor, retries_done)

@@ -92,3 +92,17 @@ def test_flow_timeline_is_pending_running_completed(sink):
 def test_task_returning_a_state_takes_that_state():
     state = task(lambda: S.Failed("chose to fail"), name="chooser")(return_state=True)
     assert state.is_failed() and state.message == "chose to fail"
+
+
+def test_exception_whose_str_raises_still_fails_the_run_cleanly(sink):
+    class Weird(Exception):
+        def __str__(self):
+            raise RuntimeError("no str for you")
+
+    def bad():
+        raise Weird()
+
+    state = task(bad)(return_state=True)
+    assert state.is_failed() and "Weird" in state.message
+    (run,) = created(sink, "task_run", "bad")
+    assert run_events(sink, run["task_run_id"])[-1]["error"]["type"] == "Weird"
