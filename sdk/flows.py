@@ -1,7 +1,9 @@
 """`@flow` and the Flow object: calling a flow runs it (a child flow run inside another run)."""
 from __future__ import annotations
 
+import copy
 import functools
+import types
 from typing import Any, Callable
 
 from sdk import names
@@ -71,6 +73,15 @@ class Flow:
         """A new flow with some options changed."""
         check_unknown("with_options()", overrides, FLOW_OPTIONS)
         return Flow(self.fn, **{**self._options, **overrides})
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Flow:
+        # A flow defined on a class: bind the instance like a method would be.
+        if instance is None:
+            return self
+        bound = copy.copy(self)
+        bound.fn = types.MethodType(self.fn, instance)
+        bound.signature = CallSignature(bound.fn)
+        return bound
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow now; return its result (or its final State with `return_state=True`)."""

@@ -139,6 +139,12 @@ def _walk_subclass(obj: Any, leaf: Leaf, depth: int) -> Any:
 
 def find_upstreams(parameters: dict[str, Any], wait_for: Any = None) -> tuple[list[str], bool]:
     """(ids of upstream task runs, whether resolution has anything to do)."""
+    if not wait_for:
+        for value in parameters.values():
+            if type(value) not in _ATOMIC:
+                break
+        else:
+            return [], False  # the common case: plain values only
     found: list[str] = []
     special = False
 

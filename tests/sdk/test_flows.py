@@ -230,3 +230,14 @@ def test_child_flow_given_a_failed_future_fails_without_running():
         return child(fail.submit(), return_state=True).is_failed()
 
     assert parent() is True and ran == []
+
+
+def test_flow_on_a_method_binds_the_instance():
+    class Pipeline:
+        factor = 3
+
+        @flow
+        def run(self, x):
+            return self.factor * echo(x)
+
+    assert Pipeline().run(2) == 6
