@@ -119,19 +119,47 @@ def percentile(values: list[float], p: float) -> float:
 # --- phases ---
 
 
-def measure_ingest(client: httpx.Client, batch: int, total: int, runs: int) -> list[float]:
-    rates = []
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each live PostgreSQL backend connected to `database`."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            if cmdline.startswith("postgres:") and f" {database} " in cmdline:
+                found[int(proc.name)] = cpu_seconds(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def measure_ingest(client: httpx.Client, server_pid: int, database: str, batch: int, total: int, runs: int) -> tuple[list[float], list[float], list[float]]:
+    """Per run: events/s (wall clock), server CPU µs per event, and CPU µs per event of the
+    PostgreSQL backends that live through the run (the ingest connections)."""
+    rates, cpu, db_cpu = [], [], []
     for _ in range(runs):
         events = event_stream(total)
         bodies = [json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)]
-        started = time.perf_counter()
+        backends_before = backend_cpu(database)
+        cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
         for body in bodies:
             response = client.post("/api/events/", content=body, headers={"Content-Type": "application/json"})
             response.raise_for_status()
             result = response.json()
             assert not result["rejected"], result["rejected"][:3]
         rates.append(len(events) / (time.perf_counter() - started))
-    return rates
+        cpu.append((cpu_seconds(server_pid) - cpu_before) / len(events) * 1e6)
+        backends_after = backend_cpu(database)
+        db_seconds = sum(backends_after[b] - backends_before[b] for b in backends_after if b in backends_before)
+        db_cpu.append(db_seconds / len(events) * 1e6)
+    return rates, cpu, db_cpu
 
 
 TASK_COLUMNS = (
@@ -213,7 +241,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="repetitions per batch size (median reported)")
     parser.add_argument("--events", type=int, default=50_000, help="events per repetition")
-    parser.add_argument("--task-runs", type=int, default=1_000_000)
+    parser.add_argument("--task-runs", type=int, default=1_000_000, help="0: measure ingestion only")
     parser.add_argument("--queries", type=int, default=100, help="requests per list query")
     args = parser.parse_args()
 
@@ -247,12 +275,19 @@ def main() -> int:
         wait_for_port(port, server)
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ingest_key}"}, timeout=120) as client:
-            measure_ingest(client, 500, 5_000, 1)  # warm-up
+            measure_ingest(client, server.pid, name, 500, 5_000, 1)  # warm-up
             for batch in (500, 5_000):
-                rates = measure_ingest(client, batch, args.events, args.runs)
+                rates, cpu, db_cpu = measure_ingest(client, server.pid, name, batch, args.events, args.runs)
                 rows.append((f"ingest, batches of {batch:,} events", f"{statistics.median(rates):,.0f} events/s",
                              f"median of {args.runs} x {args.events:,} events; range {min(rates):,.0f}-{max(rates):,.0f}"))
-                print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
+                rows.append(("  server process CPU per event", f"{statistics.median(cpu):.1f} µs",
+                             f"Daphne+Django, all threads; = {1e6 / statistics.median(cpu):,.0f} events/s per busy core"))
+                rows.append(("  PostgreSQL CPU per event", f"{statistics.median(db_cpu):.1f} µs",
+                             "the long-lived ingest connections' backends (per-request auth connections not counted)"))
+                print(f"  ... {rows[-3:]}", file=sys.stderr, flush=True)
+        if not args.task_runs:
+            print_table(rows)
+            return 0
         seconds = load_runs(url, args.task_runs)
         rows.append((f"COPY {args.task_runs:,} task runs (+ flow runs, indexes)", f"{seconds:,.1f} s", "setup, not a target"))
         print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
@@ -272,15 +307,20 @@ def main() -> int:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    width = [max(len(r[i]) for r in rows + [("measurement", "result", "notes")]) for i in range(3)]
+    print_table(rows)
+    return 0
+
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    header = ("measurement", "result", "notes")
+    width = [max(len(r[i]) for r in [*rows, header]) for i in range(3)]
     line = "+-" + "-+-".join("-" * w for w in width) + "-+"
     print(line)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(("measurement", "result", "notes"), width)) + " |")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, width)) + " |")
     print(line)
     for r in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, width)) + " |")
     print(line)
-    return 0
 
 
 if __name__ == "__main__":
