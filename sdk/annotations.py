@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 __all__ = ["BaseAnnotation", "quote", "opaque", "allow_failure", "unmapped"]
 
