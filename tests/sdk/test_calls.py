@@ -221,3 +221,28 @@ def test_task_with_positional_only_and_var_arguments():
         return sep.join([str(a), *map(str, rest), *sorted(extra)])
 
     assert combine(1, 2, 3, sep="+", z=1, y=2) == "1+2+3+y+z"
+
+
+def test_task_waiting_without_timeout_on_its_own_submissions_does_not_deadlock_a_one_thread_pool():
+    from sdk.task_runners import ThreadPoolTaskRunner
+
+    @task
+    def parent(i):
+        return [add.submit(i, j).result() for j in range(3)]
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=1))
+    def f():
+        return parent.map([0, 1]).result(timeout=20)
+
+    assert f() == [[0, 1, 2], [1, 2, 3]]
+
+
+def test_long_chain_of_dependent_submissions_resolves():
+    @flow
+    def f():
+        future = add.submit(0, 0)
+        for _ in range(300):
+            future = add.submit(future, 1)
+        return future.result()
+
+    assert f() == 300
