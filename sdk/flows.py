@@ -7,6 +7,7 @@ import types
 from typing import Any, Callable
 
 from sdk import names
+from sdk.flow_engine import run_flow
 from sdk.hooks import check_hooks
 from sdk.options import RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
 from sdk.retries import check_retries, normalize_delays
@@ -85,8 +86,6 @@ class Flow:
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow now; return its result (or its final State with `return_state=True`)."""
-        from sdk.flow_engine import run_flow
-
         return run_flow(self, self.signature.bind(args, kwargs), return_state)
 
     def serve(self, *args: Any, **kwargs: Any) -> Any:

@@ -17,6 +17,7 @@ from sdk.resolution import resolve
 from sdk.retries import check_jitter, check_retries, normalize_delays
 from sdk.signatures import CallSignature
 from sdk.states import State
+from sdk.task_engine import call_task, submit_task
 from sdk.workers import NOT_AVAILABLE
 
 __all__ = ["Task", "task"]
@@ -126,15 +127,11 @@ class Task:
 
     def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run now, in this thread; return the result (or the final State with `return_state=True`)."""
-        from sdk.task_engine import call_task
-
         return call_task(self, self.signature.bind(args, kwargs), wait_for, return_state)
 
     def submit(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run on the flow's task runner; returns a future at once (the final State, after
         waiting, with `return_state=True`)."""
-        from sdk.task_engine import submit_task
-
         future = submit_task(self, self.signature.bind(args, kwargs), wait_for)
         if return_state:
             future.wait()
@@ -143,8 +140,6 @@ class Task:
 
     def map(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFutureList:
         """Submit one run per element of the iterable arguments (`unmapped(x)` is passed whole)."""
-        from sdk.task_engine import submit_task
-
         return TaskRunFutureList(
             submit_task(self, parameters, wait_for) for parameters in map_parameters(self.signature.bind(args, kwargs))
         )
