@@ -40,8 +40,14 @@ engine_logger = logging.getLogger("sdk.engine")
 
 
 class ConsoleFormatter(logging.Formatter):
+    _clock: tuple[int, str] = (-1, "")  # (second, "HH:MM:SS") of the last line
+
     def format(self, record: logging.LogRecord) -> str:
-        clock = time.strftime("%H:%M:%S", time.localtime(record.created))
+        second = int(record.created)
+        cached_second, clock = self._clock
+        if second != cached_second:
+            clock = time.strftime("%H:%M:%S", time.localtime(second))
+            ConsoleFormatter._clock = (second, clock)
         label = getattr(record, "run_label", None) or record.name
         line = f"{clock}.{int(record.msecs):03d} | {record.levelname:<7} | {label} - {record.getMessage()}"
         if record.exc_info:
@@ -201,8 +207,11 @@ def flow_run_finished(run: FlowRun, state: State) -> None:
 def task_run_finished(run: TaskRun, state: State) -> None:
     level = _INFO if state.is_completed() else logging.ERROR
     if task_run_logger.isEnabledFor(level):
-        task_run_logger.log(level, "Finished in state %s", state,
-                            extra={"run": run, "run_label": run.label, "console_only": True})
+        # One line per task run: build the record directly (no caller lookup) to keep it cheap.
+        record = task_run_logger.makeRecord(
+            task_run_logger.name, level, __file__, 0, "Finished in state %s", (state,), None,
+            extra={"run": run, "run_label": run.label, "console_only": True})
+        task_run_logger.handle(record)
 
 
 def run_failed(run: FlowRun | TaskRun, error: BaseException, retrying_in: float | None, attempt: int, retries: int) -> None:
