@@ -97,6 +97,8 @@ def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | N
         ctx.parameters = resolve_parameters(ctx.parameters)
     except UpstreamNotReady as exc:
         return Failed(str(exc), UpstreamTaskError(str(exc))), None
+    except Exception as exc:  # rebuilding an argument failed
+        return Failed(f"Could not resolve the flow's parameters: {describe_error(exc)}", exc), exc
     try:
         if seconds is None:
             value = flow.signature.call(flow.fn, ctx.parameters)

@@ -114,6 +114,11 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         state = run.set_state(NotReady(str(exc), UpstreamTaskError(str(exc))))
         logs.task_run_finished(run, state)
         return state
+    except Exception as exc:  # rebuilding an argument failed, e.g. a __post_init__ that raises
+        logs.run_failed(run, exc, None, 0, 0)
+        state = run.set_state(Failed(f"Could not resolve the task's inputs: {describe_error(exc)}", exc))
+        logs.task_run_finished(run, state)
+        return state
     ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
     token = task_run_var.set(ctx)
     try:

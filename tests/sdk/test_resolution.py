@@ -231,3 +231,27 @@ def test_allow_failure_runs_downstream_with_the_exception():
 
 def test_allow_failure_in_wait_for_lets_downstream_run():
     assert run_in_flow(lambda: identity(1, wait_for=[allow_failure(fail.submit())])) == 1
+
+
+def test_rebuilding_an_argument_that_raises_fails_the_run_with_that_error(sink):
+    @dataclass
+    class Strict:
+        value: object
+
+        def __post_init__(self):
+            if self.value == 13:
+                raise ValueError("unlucky")
+
+    ran = []
+
+    @task
+    def take(s):
+        ran.append(s)
+
+    def body():
+        return take(Strict(value.submit(13)), return_state=True).is_failed()
+
+    assert flow(body, name="r")() is True
+    assert ran == []
+    (run,) = created(sink, "task_run", "take")
+    assert state_names(sink, run["task_run_id"]) == ["Pending", "Failed"]
