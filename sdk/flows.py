@@ -7,6 +7,7 @@ import types
 from typing import Any, Callable
 
 from sdk import names
+from sdk.coroutines import in_worker_thread
 from sdk.flow_engine import run_flow
 from sdk.hooks import check_hooks
 from sdk.options import RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
@@ -85,8 +86,12 @@ class Flow:
         return bound
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
-        """Run the flow now; return its result (or its final State with `return_state=True`)."""
-        return run_flow(self, self.signature.bind(args, kwargs), return_state)
+        """Run the flow now; return its result (or its final State with `return_state=True`);
+        for an `async def` flow, a coroutine that does so."""
+        parameters = self.signature.bind(args, kwargs)
+        if self.signature.is_async:  # a coroutine, as in Prefect (see sdk/coroutines.py)
+            return in_worker_thread(run_flow, self, parameters, return_state)
+        return run_flow(self, parameters, return_state)
 
     def serve(self, *args: Any, **kwargs: Any) -> Any:
         from sdk.workers import serve

@@ -20,8 +20,8 @@ def check_unknown(decorator: str, given: dict[str, Any], allowed: tuple[str, ...
 def check_callable(decorator: str, fn: Any) -> None:
     if not callable(fn):
         raise TypeError(f"{decorator} must decorate a function (a callable), got {type(fn).__name__}: {fn!r}")
-    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
-        raise TypeError(f"{decorator} does not support async functions yet: {getattr(fn, '__name__', fn)!r}")
+    if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+        raise TypeError(f"{decorator} does not support generator functions: {getattr(fn, '__name__', fn)!r}")
 
 
 def check_timeout(value: Any) -> float | None:

@@ -17,7 +17,8 @@ _EMPTY = _P.empty
 
 
 class CallSignature:
-    __slots__ = ("signature", "names", "positional", "defaults", "allowed", "simple", "fn_name", "var_positional", "var_keyword")
+    __slots__ = ("signature", "names", "positional", "defaults", "allowed", "simple", "fn_name", "var_positional",
+                 "var_keyword", "is_async")
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
@@ -31,6 +32,7 @@ class CallSignature:
         self.simple = kinds <= {_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY}
         self.var_positional = next((p.name for p in params if p.kind is _P.VAR_POSITIONAL), None)
         self.var_keyword = next((p.name for p in params if p.kind is _P.VAR_KEYWORD), None)
+        self.is_async = inspect.iscoroutinefunction(fn)
 
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's parameters by name, defaults applied, in signature order (TypeError if they don't fit)."""
@@ -60,10 +62,17 @@ class CallSignature:
         return params
 
     def call(self, fn: Callable[..., Any], params: dict[str, Any]) -> Any:
+        """Call `fn` with `params`; an async function is run to completion on its own loop."""
         if self.simple:
-            return fn(**params)
-        args, kwargs = self.split(params)
-        return fn(*args, **kwargs)
+            result = fn(**params)
+        else:
+            args, kwargs = self.split(params)
+            result = fn(*args, **kwargs)
+        if self.is_async:
+            from sdk.coroutines import run_to_completion
+
+            return run_to_completion(result)
+        return result
 
     def split(self, params: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
         """(args, kwargs) that call the function with `params`."""

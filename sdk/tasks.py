@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable
 
 from sdk import caching, names
 from sdk.annotations import BaseAnnotation, allow_failure, quote, unmapped
+from sdk.coroutines import in_worker_thread
 from sdk.exceptions import MappingLengthMismatch, MappingMissingIterable
 from sdk.futures import TaskRunFuture, TaskRunFutureList
 from sdk.hooks import check_hooks
@@ -126,8 +127,12 @@ class Task:
     # -- running -------------------------------------------------------------------------
 
     def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
-        """Run now, in this thread; return the result (or the final State with `return_state=True`)."""
-        return call_task(self, self.signature.bind(args, kwargs), wait_for, return_state)
+        """Run now, in this thread; return the result (or the final State with `return_state=True`).
+        For an `async def` task: a coroutine that does so (see sdk/coroutines.py)."""
+        parameters = self.signature.bind(args, kwargs)
+        if self.signature.is_async:
+            return in_worker_thread(call_task, self, parameters, wait_for, return_state)
+        return call_task(self, parameters, wait_for, return_state)
 
     def submit(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run on the flow's task runner; returns a future at once (the final State, after

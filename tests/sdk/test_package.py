@@ -47,7 +47,7 @@ def test_import_sdk_works_without_django():
 
 
 def test_import_sdk_imports_nothing_heavy():
-    out = python("import sys, sdk; print(sorted(m for m in ('django', 'httpx', 'pydantic', 'celery') if m in sys.modules))")
+    out = python("import sys, sdk; print(sorted(m for m in ('django', 'httpx', 'pydantic', 'celery', 'asyncio') if m in sys.modules))")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
