@@ -1,6 +1,7 @@
 """State hooks: `on_completion` / `on_failure` callables run after a run's final state."""
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Callable, Iterable
 
@@ -30,7 +31,11 @@ def run_state_hooks(owner: Any, run: Any, state: Any, on_completion: Iterable[Ho
         return
     for hook in hooks:
         try:
-            hook(owner, run, state)
+            result = hook(owner, run, state)
+            if inspect.iscoroutine(result):  # an `async def` hook
+                from sdk.coroutines import run_to_completion
+
+                run_to_completion(result)
         except Exception:
             name = getattr(hook, "__name__", repr(hook))
             logging.getLogger("sdk.engine").exception("Hook %r for %s raised; ignored", name, run.label)

@@ -77,3 +77,13 @@ def test_flow_hooks_get_flow_flow_run_and_state():
     with pytest.raises(ValueError):
         f(True)
     assert calls == [("ok", "f", "Completed"), ("bad", "f", "Failed")]
+
+
+def test_async_hook_is_awaited():
+    calls = []
+
+    async def record(t, run, state):
+        calls.append(state.name)
+
+    task(on_completion=[record], name="t")(lambda: 1)()
+    assert calls == ["Completed"]
