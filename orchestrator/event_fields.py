@@ -137,6 +137,8 @@ def dump_json(value: Any, field: str) -> str:
         raise fail(field, "contains a number that is not finite") from None
     except TypeError as exc:
         raise fail(field, f"is not JSON-serialisable: {exc}") from None
+    except RecursionError:
+        raise fail(field, "is nested too deeply") from None
     if len(text) > MAX_JSON_CHARS:
         raise fail(field, f"is {len(text)} characters long when encoded as JSON; the limit is {MAX_JSON_CHARS}")
     if "\\u0000" in text or _UNSTORABLE.search(text):

@@ -180,3 +180,10 @@ def test_non_canonical_uuid_is_stored_canonical():
     fr = new_id()
     ingest_batch([flow_run_created("{" + fr.upper() + "}")])
     assert FlowRun.objects.filter(id=fr).exists()
+
+
+def test_parameters_nested_too_deeply_are_rejected():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    assert rejection(flow_run_created(new_id(), parameters={"x": deep})) == "`parameters`: is nested too deeply"
