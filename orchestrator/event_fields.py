@@ -133,7 +133,9 @@ def dump_json(value: Any, field: str) -> str:
     """JSON text for a JSON column; NULs and unpaired surrogates become U+FFFD."""
     try:
         text = JSON_ENCODER.encode(value)
-    except ValueError:  # NaN/Infinity cannot come from strict JSON, only from Python callers
+        if "\\u0000" in text or _UNSTORABLE.search(text):
+            text = JSON_ENCODER.encode(_clean_json(value))
+    except ValueError:  # NaN or Infinity, which Python's json reads
         raise fail(field, "contains a number that is not finite") from None
     except TypeError as exc:
         raise fail(field, f"is not JSON-serialisable: {exc}") from None
@@ -141,8 +143,6 @@ def dump_json(value: Any, field: str) -> str:
         raise fail(field, "is nested too deeply") from None
     if len(text) > MAX_JSON_CHARS:
         raise fail(field, f"is {len(text)} characters long when encoded as JSON; the limit is {MAX_JSON_CHARS}")
-    if "\\u0000" in text or _UNSTORABLE.search(text):
-        text = JSON_ENCODER.encode(_clean_json(value))
     return text
 
 

@@ -187,3 +187,11 @@ def test_parameters_nested_too_deeply_are_rejected():
     for _ in range(5000):
         deep = [deep]
     assert rejection(flow_run_created(new_id(), parameters={"x": deep})) == "`parameters`: is nested too deeply"
+
+
+def test_deep_parameters_with_nul_characters_are_stored_or_rejected_not_raised():
+    deep: list = ["\u0000"]
+    for _ in range(700):
+        deep = [deep]
+    result = ingest_batch([flow_run_created(new_id(), parameters={"x": deep})])
+    assert result.accepted + len(result.rejected) == 1
