@@ -1,16 +1,14 @@
 """`@flow` and the Flow object: calling a flow runs it (a child flow run inside another run)."""
 from __future__ import annotations
 
-import copy
 import functools
-import types
 from typing import Any, Callable
 
 from sdk import names
 from sdk.coroutines import in_worker_thread
 from sdk.flow_engine import run_flow
 from sdk.hooks import check_hooks
-from sdk.options import RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
+from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
 from sdk.retries import check_retries, normalize_delays
 from sdk.signatures import CallSignature
 from sdk.task_runners import ThreadPoolTaskRunner
@@ -23,8 +21,10 @@ FLOW_OPTIONS = (
 )
 
 
-class Flow:
+class Flow(DecoratedFunction):
     """A function whose calls become flow runs; tasks called inside belong to the run."""
+
+    OPTIONS = FLOW_OPTIONS
 
     def __init__(
         self,
@@ -70,20 +70,6 @@ class Flow:
         if self._run_name is None:
             return names.flow_run_name()
         return self._run_name.render(parameters)
-
-    def with_options(self, **overrides: Any) -> Flow:
-        """A new flow with some options changed."""
-        check_unknown("with_options()", overrides, FLOW_OPTIONS)
-        return Flow(self.fn, **{**self._options, **overrides})
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Flow:
-        # A flow defined on a class: bind the instance like a method would be.
-        if instance is None:
-            return self
-        bound = copy.copy(self)
-        bound.fn = types.MethodType(self.fn, instance)
-        bound.signature = CallSignature(bound.fn)
-        return bound
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow now; return its result (or its final State with `return_state=True`);

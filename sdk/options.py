@@ -5,7 +5,8 @@ import inspect
 import numbers
 from typing import Any, Callable
 
-__all__ = ["check_unknown", "check_callable", "check_timeout", "check_optional_bool", "RunNameTemplate"]
+__all__ = ["check_unknown", "check_callable", "check_timeout", "check_optional_bool", "RunNameTemplate",
+           "DecoratedFunction"]
 
 
 def check_unknown(decorator: str, given: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -66,3 +67,34 @@ class RunNameTemplate:
         if not isinstance(name, str):
             raise TypeError(f"run name callable {template!r} must return a str, got {name!r}")
         return name
+
+
+class DecoratedFunction:
+    """What Task and Flow share: options kept for `with_options`, and binding on classes.
+
+    Subclasses set `OPTIONS` (their option names), keep the options they were
+    built with in `_options`, and hold `fn` and `signature`.
+    """
+
+    OPTIONS: tuple[str, ...] = ()
+    fn: Callable[..., Any]
+    _options: dict[str, Any]
+
+    def with_options(self, **overrides: Any) -> Any:
+        """A new task/flow with some options changed."""
+        check_unknown("with_options()", overrides, self.OPTIONS)
+        return type(self)(self.fn, **{**self._options, **overrides})
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        # Defined on a class: bind the instance as a method would be.
+        if instance is None:
+            return self
+        import copy
+        import types
+
+        from sdk.signatures import CallSignature
+
+        bound = copy.copy(self)
+        bound.fn = types.MethodType(self.fn, instance)
+        bound.signature = CallSignature(bound.fn)  # type: ignore[attr-defined]
+        return bound

@@ -1,9 +1,7 @@
 """`@task` and the Task object: direct call, `.submit()`, `.map()`, `.with_options()`."""
 from __future__ import annotations
 
-import copy
 import functools
-import types
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 
@@ -13,7 +11,7 @@ from sdk.coroutines import in_worker_thread
 from sdk.exceptions import MappingLengthMismatch, MappingMissingIterable
 from sdk.futures import TaskRunFuture, TaskRunFutureList
 from sdk.hooks import check_hooks
-from sdk.options import RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
+from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
 from sdk.resolution import resolve
 from sdk.retries import check_jitter, check_retries, normalize_delays
 from sdk.signatures import CallSignature
@@ -30,8 +28,10 @@ TASK_OPTIONS = (
 )
 
 
-class Task:
+class Task(DecoratedFunction):
     """A function whose calls become observable task runs (see SPEC §3)."""
+
+    OPTIONS = TASK_OPTIONS
 
     def __init__(
         self,
@@ -106,20 +106,6 @@ class Task:
         if self._run_name is None:
             return names.task_run_name(self.name)
         return self._run_name.render(parameters)
-
-    def with_options(self, **overrides: Any) -> Task:
-        """A new task with some options changed."""
-        check_unknown("with_options()", overrides, TASK_OPTIONS)
-        return Task(self.fn, **{**self._options, **overrides})
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Task:
-        # A task defined on a class: bind the instance like a method would be.
-        if instance is None:
-            return self
-        bound = copy.copy(self)
-        bound.fn = types.MethodType(self.fn, instance)
-        bound.signature = CallSignature(bound.fn)
-        return bound
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r}, task_key={self._task_key or '…'!r})"
