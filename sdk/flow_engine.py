@@ -50,8 +50,7 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
     try:
         state = _run_attempts(flow, run, ctx)
         logs.flow_run_finished(run, state)
-        if flow.on_completion or flow.on_failure:
-            run_state_hooks(flow, run, state, flow.on_completion, flow.on_failure)
+        run_state_hooks(flow, run, state)
     finally:
         task_run_var.reset(task_token)
         flow_run_var.reset(flow_token)

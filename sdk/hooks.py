@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 __all__ = ["check_hooks", "run_state_hooks"]
 
@@ -21,12 +21,13 @@ def check_hooks(option: str, hooks: Any) -> list[Hook]:
     return hooks
 
 
-def run_state_hooks(owner: Any, run: Any, state: Any, on_completion: Iterable[Hook], on_failure: Iterable[Hook]) -> None:
-    """Call the hooks that match `state`; a hook that raises is logged and does not change the state."""
+def run_state_hooks(owner: Any, run: Any, state: Any) -> None:
+    """Call the task's/flow's hooks that match `state` (`on_completion` or `on_failure`);
+    a hook that raises is logged and does not change the state."""
     if state.is_completed():
-        hooks = on_completion
+        hooks = owner.on_completion
     elif state.is_failed() or state.is_crashed():
-        hooks = on_failure
+        hooks = owner.on_failure
     else:
         return
     for hook in hooks:

@@ -124,8 +124,7 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
     try:
         state = _run_attempts(task, run, ctx)
         logs.task_run_finished(run, state)
-        if task.on_completion or task.on_failure:
-            run_state_hooks(task, run, state, task.on_completion, task.on_failure)
+        run_state_hooks(task, run, state)
     finally:
         task_run_var.reset(token)
     return state
