@@ -65,4 +65,4 @@ def daily_revenue(day: str = "2026-11-26") -> str:
 if __name__ == "__main__":
     with tags("demo"):
         daily_revenue()
-    sdk.flush(timeout=10)
+    sdk.flush(timeout=5)

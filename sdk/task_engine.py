@@ -9,6 +9,7 @@ caching each live in their own module; this file only sequences them:
 from __future__ import annotations
 
 import contextvars
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,15 @@ def default_task_runner() -> ThreadPoolTaskRunner:
     if _default_runner is None:
         _default_runner = ThreadPoolTaskRunner()
     return _default_runner
+
+
+def _forget_default_runner() -> None:
+    global _default_runner
+    _default_runner = None  # its threads did not survive the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_default_runner)
 
 
 def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tuple[TaskRun, bool]:

@@ -246,3 +246,21 @@ def test_long_chain_of_dependent_submissions_resolves():
         return future.result()
 
     assert f() == 300
+
+
+def test_submit_outside_a_flow_works_in_a_forked_child():
+    import multiprocessing
+
+    assert add.submit(1, 1).result(timeout=10) == 2  # the parent's default runner has threads now
+
+    def child(queue):
+        queue.put(add.submit(2, 2).result(timeout=10))
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    try:
+        assert queue.get(timeout=20) == 4
+    finally:
+        process.join(20)
