@@ -34,12 +34,16 @@ log = logging.getLogger("sdk.shipping")
 
 
 class _Barrier:
-    """Put in the queue by `flush`: set once everything queued before it is acknowledged."""
+    """Put in the queue by `flush`: set once everything emitted before it is acknowledged.
 
-    __slots__ = ("done",)
+    When the thread takes it from the queue, every event before it was sent or spooled; it
+    then waits until the spool's acknowledged count reaches what was spooled by that time."""
+
+    __slots__ = ("done", "spooled")
 
     def __init__(self) -> None:
         self.done = threading.Event()
+        self.spooled = -1  # Spool.written once everything before the barrier was sent or spooled
 
 
 class ShippingSink:
@@ -98,7 +102,8 @@ class ShippingSink:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._inflight: list[dict] | None = None
-        self._barriers: list[_Barrier] = []  # taken from the queue, waiting for the spool to empty
+        self._taken: list[_Barrier] = []  # taken from the queue with a batch still being sent
+        self._barriers: list[_Barrier] = []  # waiting for the spool's acknowledgements
         self._failures = 0
         self._retry_at = 0.0
         self._next_scan = 0.0  # when to look for abandoned spool files again
@@ -223,15 +228,34 @@ class ShippingSink:
         elif (self.spool.has_pending() or now >= self._next_scan) and not self._replay():
             self._spill_memory()
         else:
-            while self._queue and not self._stopping:
+            rounds = len(self._queue) // self.batch_size + 1  # then replay the spool again: fairness
+            while self._queue and rounds and not self._stopping:
+                rounds -= 1
                 batch = self._take()
                 if batch and not self._deliver(batch, spooled=False):
                     self._spill_memory()
                     break
-        if self._barriers and not self.spool.has_pending() and not self._stopping:
-            barriers, self._barriers = self._barriers, []
-            for barrier in barriers:
-                barrier.done.set()
+                self._settle_barriers()  # a producer that never pauses must not hold back a flush
+        self._settle_barriers()
+
+    def _settle_barriers(self) -> None:
+        """Everything before the taken barriers is now sent or spooled; set those whose spooled
+        events are acknowledged too."""
+        if self._taken:
+            written = self.spool.written
+            for barrier in self._taken:
+                barrier.spooled = written
+            self._barriers += self._taken
+            self._taken = []
+        if self._barriers and not self._stopping:
+            acked = self.spool.acked
+            waiting = []
+            for barrier in self._barriers:
+                if acked >= barrier.spooled:
+                    barrier.done.set()
+                else:
+                    waiting.append(barrier)
+            self._barriers = waiting
 
     def _take(self) -> list[dict]:
         batch: list[dict] = []
@@ -239,7 +263,7 @@ class ShippingSink:
         while queue and len(batch) < self.batch_size:
             item = queue.popleft()
             if item.__class__ is _Barrier:
-                self._barriers.append(item)  # settled once nothing older is pending
+                self._taken.append(item)
             else:
                 batch.append(item)
         return batch
@@ -249,7 +273,7 @@ class ShippingSink:
         while self._queue:
             item = self._queue.popleft()
             if item.__class__ is _Barrier:
-                self._barriers.append(item)
+                self._taken.append(item)
             else:
                 events.append(item)
         if events:
@@ -276,6 +300,7 @@ class ShippingSink:
                 if not self._deliver(events, spooled=True):
                     return False
                 spool_file.acked = end
+                self.spool.acknowledged(spool_file, len(events))
                 self.stats["replayed"] += len(events)
             if self._stopping:
                 return False

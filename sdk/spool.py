@@ -86,6 +86,8 @@ class SpoolFile:
         self.fd = fd
         self.own = own
         self.acked = 0  # byte offset up to which the server acknowledged the events
+        self.records = 0  # for own files: how many records this process wrote into it
+        self.counted = 0  # of those, how many were counted as acknowledged (Spool.acked)
         self._torn_reported = False
 
     def read_chunk(self, max_events: int) -> tuple[list[dict], int]:
@@ -134,6 +136,12 @@ class Spool:
         self._size = 0
         self._sealed: list[SpoolFile] = []  # own files closed for appending, waiting for replay
         self._unsynced = False
+        self._records = 0  # records in the file being appended to
+        # Records this process wrote, and how many of them the server acknowledged (or were
+        # found torn): own files are replayed in the order they were written, so "acked ≥ written
+        # at time T" means everything spooled before T is acknowledged.
+        self.written = 0
+        self.acked = 0
 
     # -- writing ---------------------------------------------------------------
 
@@ -156,6 +164,8 @@ class Spool:
                 written = os.write(self._fd, view)
                 view = view[written:]
             self._size += len(data)
+            self._records += len(records)
+            self.written += len(records)
             if fsync:
                 os.fsync(self._fd)
                 self._unsynced = False
@@ -169,7 +179,7 @@ class Spool:
         path = self.directory / name
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh file: nobody else holds it
-        self._fd, self._path, self._size = fd, path, 0
+        self._fd, self._path, self._size, self._records = fd, path, 0, 0
 
     def sync(self) -> None:
         with self._lock:
@@ -191,8 +201,10 @@ class Spool:
                     os.fsync(self._fd)
                     self._unsynced = False
                 # The same descriptor (O_RDWR) keeps the lock while the file is replayed.
-                self._sealed.append(SpoolFile(self._path, self._fd, own=True))
-                self._fd, self._path, self._size = -1, None, 0
+                sealed = SpoolFile(self._path, self._fd, own=True)
+                sealed.records = self._records
+                self._sealed.append(sealed)
+                self._fd, self._path, self._size, self._records = -1, None, 0, 0
             files = list(self._sealed)
         if foreign:
             mine = {f.path for f in files}
@@ -228,8 +240,16 @@ class Spool:
                 self._sealed.append(spool_file)
         return claimed
 
+    def acknowledged(self, spool_file: SpoolFile, count: int) -> None:
+        """The server acknowledged `count` more events of `spool_file`."""
+        if spool_file.own:
+            count = min(count, spool_file.records - spool_file.counted)
+            spool_file.counted += count
+            self.acked += count
+
     def done(self, spool_file: SpoolFile) -> None:
-        """Every event of `spool_file` was acknowledged: delete it."""
+        """Every event of `spool_file` was acknowledged (or is unreadable): delete it."""
+        self.acknowledged(spool_file, spool_file.records)  # a torn tail counts as done
         with self._lock:
             if spool_file in self._sealed:
                 self._sealed.remove(spool_file)
@@ -251,7 +271,7 @@ class Spool:
                         os.unlink(self._path)
                     except OSError:
                         pass
-            self._fd, self._path, self._size = -1, None, 0
+            self._fd, self._path, self._size, self._records = -1, None, 0, 0
             sealed, self._sealed = self._sealed, []
         for spool_file in sealed:
             spool_file.release()
@@ -266,3 +286,4 @@ class Spool:
                     pass
         self._lock = threading.Lock()
         self._fd, self._path, self._size, self._sealed, self._unsynced = -1, None, 0, [], False
+        self._records = self.written = self.acked = 0

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from sdk.shipping import ShippingSink
 from tests.shipping.live_server import running_server
 
 
@@ -22,6 +23,22 @@ def server(server_session):
         server_session.start()
     server_session.db.clear()
     yield server_session
+
+
+@pytest.fixture
+def make_sink(server, home):
+    """Build ShippingSinks for the test server; each is closed (its thread stopped) after the test,
+    so a failing test cannot keep sending into the next one."""
+    sinks: list[ShippingSink] = []
+
+    def make(**options) -> ShippingSink:
+        sink = ShippingSink(server.url, server.key, home, register_atexit=False, **options)
+        sinks.append(sink)
+        return sink
+
+    yield make
+    for sink in sinks:
+        sink.close(0)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import signal
 import time
 
-from sdk.shipping import ShippingSink
 from sdk.spool import read_records
 from tests.shipping.live_server import wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
@@ -21,8 +20,8 @@ def spooled_ids(directory) -> set[str]:
     return ids
 
 
-def test_emit_costs_a_queue_append(server, home):
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+def test_emit_costs_a_queue_append(server, home, make_sink):
+    sink = make_sink()
     events = list(synthetic_flow(4000))  # 20,002 events, built before timing
     costs = []
     for event in events:
@@ -38,10 +37,9 @@ def test_emit_costs_a_queue_append(server, home):
     sink.close()
 
 
-def test_full_queue_spills_to_disk_without_blocking(server, home):
+def test_full_queue_spills_to_disk_without_blocking(server, home, make_sink):
     # A stopped server accepts connections but never answers: the shipping thread hangs in a request.
-    sink = ShippingSink(server.url, server.key, home, queue_size=100, batch_size=50, request_timeout=60,
-                        register_atexit=False)
+    sink = make_sink(queue_size=100, batch_size=50, request_timeout=60)
     os.kill(server.proc.pid, signal.SIGSTOP)
     try:
         first = [log_event(f"first {i}") for i in range(50)]

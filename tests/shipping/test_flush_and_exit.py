@@ -7,16 +7,16 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
-from sdk.shipping import ShippingSink
 from sdk.spool import read_records, spool_dir
-from tests.shipping.live_server import ROOT
+from tests.shipping.live_server import ROOT, wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
 
 
-def test_flush_returns_true_once_the_server_acknowledged_everything(server, home):
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+def test_flush_returns_true_once_the_server_acknowledged_everything(server, home, make_sink):
+    sink = make_sink()
     events = list(synthetic_flow(1000))
     for event in events:
         sink.emit(event)
@@ -26,8 +26,37 @@ def test_flush_returns_true_once_the_server_acknowledged_everything(server, home
     sink.close()
 
 
-def test_flush_returns_false_on_timeout(server, home):
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+def test_flush_waits_only_for_events_emitted_before_the_call(server, home, make_sink):
+    sink = make_sink(batch_size=500)
+    emitted: list[dict] = []
+    stop = threading.Event()
+
+    def producer() -> None:  # keeps emitting while the flush is going on (about 5,000 events/s)
+        while not stop.is_set():
+            for _ in range(50):
+                event = log_event("busy")
+                sink.emit(event)
+                emitted.append(event)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    try:
+        wait_until(lambda: len(emitted) > 2000, 30, message="the producer to get going")
+        before = list(emitted)
+        assert sink.flush(30)
+        stored = server.db.ids("orchestrator_log")
+        assert {e["id"].replace("-", "") for e in before} <= stored
+    finally:
+        stop.set()
+        thread.join()
+    assert sink.flush(30)
+    server.db.assert_holds(emitted)
+    sink.close()
+
+
+def test_flush_returns_false_on_timeout(server, home, make_sink):
+    sink = make_sink()
     server.kill()
     for i in range(100):
         sink.emit(log_event(f"line {i}"))
@@ -79,8 +108,8 @@ def test_exit_flush_delivers_everything_when_the_server_is_up(server, home):
     assert not directory.exists() or os.listdir(directory) == []
 
 
-def test_big_batches_are_gzipped_and_acknowledged(server, home, monkeypatch):
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+def test_big_batches_are_gzipped_and_acknowledged(server, home, monkeypatch, make_sink):
+    sink = make_sink()
     sink._transport.gzip_min_bytes = 1024  # loopback is never compressed by default: force it
     sent = []
     real_post = sink._transport._get_client().post

@@ -7,7 +7,6 @@ import multiprocessing
 import threading
 
 from sdk import events, flow, get_run_logger, task
-from sdk.shipping import ShippingSink
 from tests.shipping.helpers import RecordingSink
 from tests.shipping.live_server import expected_rows
 
@@ -41,8 +40,8 @@ def child(out_path: str) -> None:
     # No flush here: the multiprocessing exit hook flushes the child's sink.
 
 
-def test_events_from_four_processes_and_many_threads_arrive_exactly_once(server, home, tmp_path):
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+def test_events_from_four_processes_and_many_threads_arrive_exactly_once(server, home, tmp_path, make_sink):
+    sink = make_sink()
     recorder = RecordingSink(sink)
     old = events.set_sink(recorder)
     try:

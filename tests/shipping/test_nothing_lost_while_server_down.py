@@ -12,7 +12,6 @@ import threading
 import time
 
 from sdk import events, flow, get_run_logger, task
-from sdk.shipping import ShippingSink
 from sdk.spool import Spool, encode_record, read_records, spool_dir
 from tests.shipping.live_server import ROOT, wait_until
 from tests.shipping.helpers import RecordingSink, log_event
@@ -31,8 +30,8 @@ def two_thousand_tasks() -> int:
     return sum(slow_add(i) for i in range(2000))
 
 
-def test_server_killed_mid_flow_every_run_state_and_log_arrives_exactly_once(server, home):
-    sink = ShippingSink(server.url, server.key, home, max_backoff=0.5, register_atexit=False)
+def test_server_killed_mid_flow_every_run_state_and_log_arrives_exactly_once(server, home, make_sink):
+    sink = make_sink(max_backoff=0.5)
     recorder = RecordingSink(sink)
     old = events.set_sink(recorder)
     try:
@@ -97,7 +96,7 @@ def test_spool_is_replayed_by_the_next_process(server, home):
     assert os.listdir(directory) == []
 
 
-def test_torn_last_record_is_skipped_on_replay(server, home, shipping_log):
+def test_torn_last_record_is_skipped_on_replay(server, home, shipping_log, make_sink):
     directory = spool_dir(home, server.url)
     events = [log_event(f"spooled {i}") for i in range(100)]
     writer = Spool(directory)
@@ -107,7 +106,7 @@ def test_torn_last_record_is_skipped_on_replay(server, home, shipping_log):
     size = path.stat().st_size
     with open(path, "r+b") as f:
         f.truncate(size - 7)  # the last record is torn
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+    sink = make_sink()
     sink.emit(log_event("after"))
     assert sink.flush(30)
     stored = server.db.ids("orchestrator_log")
@@ -132,7 +131,7 @@ KILLED_WRITER = textwrap.dedent("""
 """)
 
 
-def test_sigkilled_writer_loses_at_most_the_record_being_written(server, home):
+def test_sigkilled_writer_loses_at_most_the_record_being_written(server, home, make_sink):
     directory = spool_dir(home, server.url)
     writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(directory)], cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -158,7 +157,7 @@ def test_sigkilled_writer_loses_at_most_the_record_being_written(server, home):
                           "2026-11-26T10:00:00+00:00", "seq": i, "flow_run_id": None, "task_run_id": None,
                           "level": 20, "logger": "w", "message": "x" * (i % 3000)}).startswith(tail)
     # Replayed by the next process that reports to the URL, exactly once each.
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+    sink = make_sink()
     sink.emit(log_event("next process"))
     assert sink.flush(60)
     stored = server.db.ids("orchestrator_log")

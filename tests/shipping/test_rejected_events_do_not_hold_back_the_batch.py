@@ -3,12 +3,11 @@ rest. Rejected events are logged once with the server's reason and dropped;
 nothing is retried forever."""
 from __future__ import annotations
 
-from sdk.shipping import ShippingSink
 from tests.shipping.helpers import log_event, synthetic_flow
 
 
-def test_rejected_events_are_logged_once_and_dropped_while_the_rest_is_stored(server, home, shipping_log):
-    sink = ShippingSink(server.url, server.key, home, register_atexit=False)
+def test_rejected_events_are_logged_once_and_dropped_while_the_rest_is_stored(server, home, shipping_log, make_sink):
+    sink = make_sink()
     good = list(synthetic_flow(200))
     no_time = log_event("no time")
     del no_time["occurred"]
@@ -29,9 +28,9 @@ def test_rejected_events_are_logged_once_and_dropped_while_the_rest_is_stored(se
     sink.close()
 
 
-def test_a_batch_the_server_refuses_as_too_large_is_split_not_retried(server, home, shipping_log):
+def test_a_batch_the_server_refuses_as_too_large_is_split_not_retried(server, home, shipping_log, make_sink):
     # The server takes at most 10,000 events per batch and answers 413 above that.
-    sink = ShippingSink(server.url, server.key, home, batch_size=15_000, flush_interval=1.0, register_atexit=False)
+    sink = make_sink(batch_size=15_000, flush_interval=1.0)
     events = [log_event(f"line {i}") for i in range(15_000)]
     for event in events:
         sink.emit(event)
