@@ -54,7 +54,7 @@ class Command(BaseCommand):
         children: list[subprocess.Popen] = []
         try:
             server = subprocess.Popen(
-                [str(bin_dir / "daphne"), "-b", host, "-p", str(port), "orchestrator.asgi:application"], cwd=ROOT
+                [str(bin_dir / "daphne"), "-v", "0", "-b", host, "-p", str(port), "orchestrator.asgi:application"], cwd=ROOT
             )
             children.append(server)
             if not wait_for_port(host, port, 30):
