@@ -79,6 +79,7 @@ class TaskRunFuture:
     def set_final(self, state: State) -> None:
         self._final = state
         done, self._done = self._done, None  # waiters from now on see _final; fewer live objects
+        self._runner = None
         done.release()
         with _callbacks_lock:
             callbacks, self._callbacks = self._callbacks, _FINISHED
