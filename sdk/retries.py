@@ -13,7 +13,7 @@ import numbers
 import random
 from typing import Any, Callable
 
-__all__ = ["normalize_delays", "check_retries", "check_jitter", "next_delay"]
+__all__ = ["normalize_delays", "check_retries", "check_jitter", "next_delay", "exponential_backoff"]
 
 
 def check_retries(retries: Any) -> int:
@@ -71,3 +71,14 @@ def condition_allows(condition: Callable[..., Any] | None, task: Any, task_run: 
         logging.getLogger("sdk.engine").exception(
             "retry_condition_fn %r raised; the run is not retried", condition)
         return False
+
+
+def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
+    """`retry_delay_seconds=exponential_backoff(10)`: waits of 10, 20, 40, ... seconds (Prefect's helper)."""
+    if not _is_number(backoff_factor):
+        raise TypeError(f"backoff_factor must be a non-negative number, got {backoff_factor!r}")
+
+    def delays(retries: int) -> list[float]:
+        return [backoff_factor * 2**attempt for attempt in range(max(retries, 1))]
+
+    return delays

@@ -13,13 +13,13 @@ from sdk.futures import TaskRunFuture, TaskRunFutureList
 from sdk.hooks import check_hooks
 from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
 from sdk.resolution import resolve
-from sdk.retries import check_jitter, check_retries, normalize_delays
+from sdk.retries import check_jitter, check_retries, exponential_backoff, normalize_delays
 from sdk.signatures import CallSignature
 from sdk.states import State
 from sdk.task_engine import call_task, submit_task
 from sdk.workers import NOT_AVAILABLE
 
-__all__ = ["Task", "task"]
+__all__ = ["Task", "task", "exponential_backoff", "task_input_hash"]
 
 TASK_OPTIONS = (
     "name", "description", "tags", "version", "retries", "retry_delay_seconds", "retry_jitter_factor",
@@ -197,3 +197,10 @@ def task(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     if __fn is None:
         return lambda fn: Task(fn, **options)
     return Task(__fn, **options)
+
+
+def task_input_hash(context: Any, arguments: dict[str, Any]) -> str | None:
+    """A `cache_key_fn` (Prefect's helper): the task's key and source, and the call's arguments."""
+    from sdk.hashing import hash_objects, hash_source
+
+    return hash_objects(context.task.task_key, hash_source(context.task.fn), arguments)

@@ -136,3 +136,12 @@ def test_failed_run_is_not_written(store):
 
     task(cache_policy=FixedKey("k"), name="t")(bad)(return_state=True)
     assert store.writes == []
+
+
+def test_task_input_hash_keys_on_the_arguments(store):
+    from sdk.tasks import task_input_hash
+
+    calls = []
+    t = task(cache_key_fn=task_input_hash, name="t")(lambda x: calls.append(x) or x)
+    assert (t(1), t(1), t(2)) == (1, 1, 2)
+    assert calls == [1, 2]

@@ -123,3 +123,11 @@ def test_flow_retries_exhausted_fail():
 
     with pytest.raises(ValueError):
         f()
+
+
+def test_exponential_backoff_doubles_from_the_factor():
+    from sdk.tasks import exponential_backoff
+
+    assert exponential_backoff(10)(3) == [10, 20, 40]
+    t = task(retries=3, retry_delay_seconds=exponential_backoff(0))(lambda: 1)
+    assert t.retry_delays == [0.0, 0.0, 0.0]
