@@ -1,11 +1,14 @@
 """POST /api/events/ — the SDK ships event batches here (docs/events.md)."""
 from __future__ import annotations
 
+import gc
 import json
 import queue
 import threading
+import time
 import zlib
 from concurrent.futures import Future
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
@@ -114,6 +117,42 @@ class IngestThreads:
 ingest_threads = IngestThreads(size=4)
 
 
+class CollectorPause:
+    """Pauses Python's cyclic garbage collector while batches are being decoded and stored.
+
+    A batch allocates about ten containers per event and frees them all by reference
+    counting; collections in between find nothing and cost a fifth of the CPU. The pause
+    ends with the last batch in flight, or after `longest` seconds, so cyclic garbage
+    from other requests is still collected under steady load.
+    """
+
+    def __init__(self, longest: float = 1.0) -> None:
+        self.longest = longest
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.paused_at: float | None = None  # None: not paused by us
+
+    @contextmanager
+    def __call__(self):
+        with self.lock:
+            if self.in_flight == 0 and gc.isenabled():
+                gc.disable()
+                self.paused_at = time.monotonic()
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+                overdue = self.paused_at is not None and time.monotonic() - self.paused_at > self.longest
+                if self.paused_at is not None and (self.in_flight == 0 or overdue):
+                    gc.enable()
+                    self.paused_at = None
+
+
+collector_paused = CollectorPause()
+
+
 def ingest(request, events: list) -> IngestResult:
     if isinstance(request._request, ASGIRequest):
         return ingest_threads.run(ingest_batch, events)
@@ -163,11 +202,12 @@ class EventBatchView(APIView):
         ],
     )
     def post(self, request):
-        try:
-            data = decoded_body(
-                request.body, request.headers.get("Content-Encoding", ""), settings.ORCHESTRATOR_MAX_BATCH_BYTES
-            )
-            events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
-        except BadBatch as exc:
-            return Response({"error": str(exc)}, status=exc.status_code)
-        return Response(ingest(request, events).as_response())
+        with collector_paused():
+            try:
+                data = decoded_body(
+                    request.body, request.headers.get("Content-Encoding", ""), settings.ORCHESTRATOR_MAX_BATCH_BYTES
+                )
+                events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
+            except BadBatch as exc:
+                return Response({"error": str(exc)}, status=exc.status_code)
+            return Response(ingest(request, events).as_response())

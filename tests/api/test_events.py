@@ -205,3 +205,37 @@ def test_asgi_request_is_ingested_on_a_long_lived_thread():
     assert response.status_code == 200
     assert response.json()["accepted"] == 1
     assert FlowRun.objects.filter(id=fr).exists()
+
+
+def test_garbage_collector_runs_again_after_a_batch(client):
+    import gc
+
+    post_json(client, {"events": [log(0, at(0), "x", flow_run_id=new_id())]})
+    assert gc.isenabled()
+
+
+def test_collector_pause_leaves_a_disabled_collector_disabled():
+    import gc
+
+    from api.views.events import CollectorPause
+
+    gc.disable()
+    try:
+        with CollectorPause()():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_collector_pause_ends_after_its_longest_time_even_with_batches_in_flight():
+    import gc
+
+    from api.views.events import CollectorPause
+
+    pause = CollectorPause(longest=0.0)
+    with pause():
+        with pause():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    assert gc.isenabled()
