@@ -169,14 +169,18 @@ def read_object(data: dict, field: str, *, default: Any = MISSING, nullable: boo
     return dump_json(value, field)
 
 
-def read_str_list(data: dict, field: str) -> list[str]:
+def _list(data: dict, field: str, of: str) -> list:
     value = data.get(field)
     if value is None:
         return []
     if type(value) is not list:
-        raise fail(field, f"must be an array of strings, got {type_name(value)}")
+        raise fail(field, f"must be an array of {of}, got {type_name(value)}")
+    return value
+
+
+def read_str_list(data: dict, field: str) -> list[str]:
     out = []
-    for i, item in enumerate(value):
+    for i, item in enumerate(_list(data, field, "strings")):
         if type(item) is not str:
             raise fail(f"{field}[{i}]", f"must be a string, got {type_name(item)}")
         if len(item) > MAX_NAME_CHARS:
@@ -186,12 +190,7 @@ def read_str_list(data: dict, field: str) -> list[str]:
 
 
 def read_uuid_list(data: dict, field: str) -> list[str]:
-    value = data.get(field)
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise fail(field, f"must be an array of UUID strings, got {type_name(value)}")
-    return [_as_uuid(item, f"{field}[{i}]") for i, item in enumerate(value)]
+    return [_as_uuid(item, f"{field}[{i}]") for i, item in enumerate(_list(data, field, "UUID strings"))]
 
 
 def read_nested(reader: Callable, prefix: str, data: dict, field: str, **kwargs: Any) -> Any:

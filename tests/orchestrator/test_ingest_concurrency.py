@@ -17,6 +17,17 @@ from tests.orchestrator.test_ingest_properties import RunClock, clear, expected_
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers")
+
+
+def assert_runs_are_as_the_events_say(events: list[dict]) -> None:
+    expected = expected_runs(events)
+    assert {k: v for k, v in stored_runs().items() if k in expected} == expected
+
+
 def many_runs(rnd: random.Random, count: int) -> list[dict]:
     fr = new_id()
     events = [flow_run_created(fr)]
@@ -86,33 +97,24 @@ def ingest_concurrently(plans: list[list[list[dict]]]) -> list:
 
 def test_concurrent_batches_of_different_events_for_the_same_runs_lose_no_update():
     """Disjoint halves: neither batch waits on the other's state rows, only on the run rows."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers")
     rnd = random.Random(7)
     for runs, batches in [(15, 12), (5, 20)] * 4:
         events = many_runs(rnd, runs)
         rnd.shuffle(events)
         half = len(events) // 2
         assert ingest_concurrently([split(rnd, events[:half], batches), split(rnd, events[half:], batches)]) == []
-        expected = expected_runs(events)
-        assert {k: v for k, v in stored_runs().items() if k in expected} == expected
+        assert_runs_are_as_the_events_say(events)
 
 
 def test_concurrent_overlapping_batches_neither_deadlock_nor_lose_updates():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers")
     rnd = random.Random(7)
     for _ in range(8):
         events = many_runs(rnd, 15)
-        errors = ingest_concurrently([split(rnd, events, 12), split(rnd, events, 12)])
-        assert errors == []
-        expected = expected_runs(events)
-        assert {k: v for k, v in stored_runs().items() if k in expected} == expected
+        assert ingest_concurrently([split(rnd, events, 12), split(rnd, events, 12)]) == []
+        assert_runs_are_as_the_events_say(events)
 
 
 def test_concurrent_batches_store_every_state_exactly_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers")
     rnd = random.Random(11)
     events = many_runs(rnd, 100)
     states = sum(1 for e in events if e["type"] == "task_run.state")
@@ -122,8 +124,6 @@ def test_concurrent_batches_store_every_state_exactly_once():
 
 
 def test_concurrent_delivery_stores_exactly_what_sequential_delivery_stores():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers")
     rnd = random.Random(13)
     events = many_flows(rnd, flows=4, tasks=12)
     clear()
