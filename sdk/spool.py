@@ -181,12 +181,6 @@ class Spool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh file: nobody else holds it
         self._fd, self._path, self._size, self._records = fd, path, 0, 0
 
-    def sync(self) -> None:
-        with self._lock:
-            if self._fd >= 0 and self._unsynced:
-                os.fsync(self._fd)
-                self._unsynced = False
-
     # -- replaying -------------------------------------------------------------
 
     def has_pending(self) -> bool:
