@@ -162,6 +162,37 @@ def measure_ingest(client: httpx.Client, server_pid: int, database: str, batch: 
     return rates, cpu, db_cpu
 
 
+def measure_concurrent_ingest(base: str, key: str, clients: int, batch: int, total: int, runs: int) -> list[float]:
+    """Events/s with `clients` clients posting at once (each its own connection), `total` events in all."""
+    import threading
+
+    rates = []
+    for _ in range(runs):
+        events = event_stream(total)
+        bodies = [json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)]
+        shares = [bodies[i::clients] for i in range(clients)]
+        errors: list[BaseException] = []
+
+        def post_all(share: list[bytes]) -> None:
+            try:
+                with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+                    for body in share:
+                        client.post("/api/events/", content=body, headers={"Content-Type": "application/json"}).raise_for_status()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=post_all, args=(share,)) for share in shares]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        rates.append(len(events) / (time.perf_counter() - started))
+    return rates
+
+
 TASK_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
     "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_run_id, task_key, "
@@ -285,6 +316,11 @@ def main() -> int:
                 rows.append(("  PostgreSQL CPU per event", f"{statistics.median(db_cpu):.1f} µs",
                              "the long-lived ingest connections' backends (per-request auth connections not counted)"))
                 print(f"  ... {rows[-3:]}", file=sys.stderr, flush=True)
+        for batch in (500, 5_000):
+            rates = measure_concurrent_ingest(base, ingest_key, 2, batch, args.events, args.runs)
+            rows.append((f"ingest, batches of {batch:,} events, 2 clients at once", f"{statistics.median(rates):,.0f} events/s",
+                         f"median of {args.runs} x {args.events:,} events; range {min(rates):,.0f}-{max(rates):,.0f}"))
+            print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
         if not args.task_runs:
             print_table(rows)
             return 0
