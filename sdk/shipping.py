@@ -123,7 +123,7 @@ class ShippingSink:
                 if len(queue) == self._wake_at:
                     self._wake.set()  # a burst: ship before the queue fills up and spills to disk
             else:
-                self._spill([event], fsync=False)
+                self._spill([event], fsync=False, by_thread=False)
             if self._thread is None and not self._closed:
                 self._start()
         except Exception:
@@ -279,14 +279,19 @@ class ShippingSink:
         if events:
             self._spill(events, fsync=True)
 
-    def _spill(self, events: list[dict], fsync: bool) -> None:
+    def _spill(self, events: list[dict], fsync: bool, by_thread: bool = True) -> None:
         try:
             self.stats["spooled"] += self.spool.append(events, fsync=fsync)
         except Exception as exc:
             # Never drop: keep them in memory beyond the bound rather than lose them.
             self._warn_once("spool", "cannot write the spool in %s (%s); keeping events in memory",
                             self.spool.directory, exc)
-            self._queue.extend(events)
+            if not by_thread:
+                self._queue.extend(events)
+                return
+            # Back at the front, ahead of the flush barriers they precede.
+            barriers, self._taken = self._taken, []
+            self._queue.extendleft(reversed(events + barriers))
 
     def _replay(self) -> bool:
         """Send spooled events (own and abandoned), oldest file first. False if the server failed."""

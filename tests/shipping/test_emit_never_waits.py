@@ -7,6 +7,7 @@ import os
 import signal
 import time
 
+from sdk.shipping import ShippingSink
 from sdk.spool import read_records
 from tests.shipping.live_server import wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
@@ -64,3 +65,22 @@ def test_full_queue_spills_to_disk_without_blocking(server, home, make_sink):
     server.db.assert_holds(first + events)
     assert os.listdir(sink.spool.directory) == []
     sink.close()
+
+
+def test_events_stay_in_memory_when_the_spool_cannot_be_written(server, tmp_path, shipping_log):
+    not_a_directory = tmp_path / "home"
+    not_a_directory.write_text("a file where ORCHESTRATOR_HOME should be")
+    sink = ShippingSink(server.url, server.key, not_a_directory, queue_size=10, max_backoff=0.2,
+                        register_atexit=False)
+    try:
+        server.kill()
+        events = [log_event(f"kept {i}") for i in range(100)]
+        for event in events:
+            sink.emit(event)  # the queue is full after 10: the spool fails, memory takes the rest
+        assert sink.flush(0.5) is False
+        server.start()
+        assert sink.flush(30)
+        server.db.assert_holds(events)
+        assert any("cannot write the spool" in w for w in shipping_log.warnings)
+    finally:
+        sink.close(0)
