@@ -19,7 +19,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.ingest import IngestResult, ingest_batch
+from orchestrator.ingest import ingest_batch
 
 
 class BadBatch(Exception):
@@ -66,10 +66,11 @@ def events_of(data: bytes, max_events: int) -> list:
 
 
 class IngestThreads:
-    """A few long-lived threads that run ingestion, so their database connections persist.
+    """A few long-lived threads that serve event batches, so their database connections persist.
 
     Under ASGI Django serves every request on a new thread, hence on a new
-    database connection, and a cold PostgreSQL backend costs more than a batch.
+    database connection, and opening one (a new PostgreSQL backend, cold caches)
+    costs more than storing a batch of 500 events.
     """
 
     def __init__(self, size: int) -> None:
@@ -78,26 +79,26 @@ class IngestThreads:
         self.threads: list[threading.Thread] = []
         self.lock = threading.Lock()
 
-    def run(self, fn, *args):
+    def run(self, fn, *args, **kwargs):
         with self.lock:
             if len(self.threads) < self.size:
                 thread = threading.Thread(target=self._work, name=f"ingest-{len(self.threads)}", daemon=True)
                 thread.start()
                 self.threads.append(thread)
         done: Future = Future()
-        self.jobs.put((done, fn, args))
+        self.jobs.put((done, fn, args, kwargs))
         return done.result()
 
     def _work(self) -> None:
         while True:
-            done, fn, args = self.jobs.get()
+            done, fn, args, kwargs = self.jobs.get()
             if fn is None:  # stop: close this thread's connections and end
                 connections.close_all()
                 done.set_result(None)
                 return
             close_old_connections()  # drops this thread's connection if broken or older than CONN_MAX_AGE
             try:
-                done.set_result(fn(*args))
+                done.set_result(fn(*args, **kwargs))
             except BaseException as exc:
                 done.set_exception(exc)
             finally:
@@ -109,7 +110,7 @@ class IngestThreads:
             threads, self.threads = self.threads, []
             stops = [Future() for _ in threads]
             for done in stops:
-                self.jobs.put((done, None, ()))
+                self.jobs.put((done, None, (), {}))
         for done in stops:
             done.result()
 
@@ -153,12 +154,6 @@ class CollectorPause:
 collector_paused = CollectorPause()
 
 
-def ingest(request, events: list) -> IngestResult:
-    if isinstance(request._request, ASGIRequest):
-        return ingest_threads.run(ingest_batch, events)
-    return ingest_batch(events)  # WSGI and the test client: the request's own thread and connection
-
-
 BATCH_RESPONSE = inline_serializer(
     "EventBatchResult",
     {
@@ -175,6 +170,11 @@ ERROR_RESPONSE = inline_serializer("EventBatchError", {"error": serializers.Char
 class EventBatchView(APIView):
     required_scope = "ingest"
     parser_classes = [JSONParser]  # documents the media type; the body is read by `decoded_body`
+
+    def dispatch(self, request, *args, **kwargs):
+        if isinstance(request, ASGIRequest):  # authentication included: its query needs a connection too
+            return ingest_threads.run(super().dispatch, request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)  # WSGI and the test client: this thread's connection
 
     @extend_schema(
         operation_id="events_ingest",
@@ -210,4 +210,4 @@ class EventBatchView(APIView):
                 events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
             except BadBatch as exc:
                 return Response({"error": str(exc)}, status=exc.status_code)
-            return Response(ingest(request, events).as_response())
+            return Response(ingest_batch(events).as_response())

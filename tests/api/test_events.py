@@ -188,23 +188,30 @@ def test_schema_documents_the_events_endpoint():
     assert "/api/events/" in response.content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_asgi_request_is_ingested_on_a_long_lived_thread():
+def post_over_asgi(body: str, headers: dict):
     from asgiref.sync import async_to_sync
     from django.test import AsyncClient
 
-    _, raw = APIKey.issue("asgi", "ingest")
-    fr = new_id()
-    body = json.dumps({"events": [flow_run_created(fr)]})
     try:
-        response = async_to_sync(AsyncClient().post)(
-            URL, body, content_type="application/json", headers={"Authorization": f"Bearer {raw}"}
-        )
+        return async_to_sync(AsyncClient().post)(URL, body, content_type="application/json", headers=headers)
     finally:
         ingest_threads.stop()  # closes their connections, so the test database can be dropped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asgi_request_is_served_on_a_long_lived_thread():
+    _, raw = APIKey.issue("asgi", "ingest")
+    fr = new_id()
+    response = post_over_asgi(json.dumps({"events": [flow_run_created(fr)]}), {"Authorization": f"Bearer {raw}"})
     assert response.status_code == 200
     assert response.json()["accepted"] == 1
     assert FlowRun.objects.filter(id=fr).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asgi_request_without_key_is_refused_with_401():
+    response = post_over_asgi(json.dumps({"events": []}), {})
+    assert response.status_code == 401
 
 
 def test_garbage_collector_runs_again_after_a_batch(client):
