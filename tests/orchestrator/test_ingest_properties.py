@@ -164,7 +164,7 @@ def stored_runs() -> dict[str, tuple]:
     }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(events=scenarios(), data=st.data())
 def test_any_delivery_order_converges_to_in_order_content(events, data):
     clear()
@@ -188,7 +188,7 @@ def test_any_delivery_order_converges_to_in_order_content(events, data):
     assert len(events) - heartbeats <= accepted <= len(events)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(events=scenarios())
 def test_replaying_everything_changes_nothing(events):
     clear()
