@@ -4,7 +4,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orchestrator.models import FlowRun, FlowRunState, Log, StateType, TaskRun, Worker
+from orchestrator.models import FlowRun, FlowRunState, Log, StateType, TaskRun, Worker, empty_state_counts
 
 
 class CurrentStateSerializer(serializers.Serializer):
@@ -46,7 +46,7 @@ class FlowRunSerializer(RunSerializer):
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_task_run_counts(self, run: FlowRun) -> dict[str, int]:
-        return self.context["task_run_counts"].get(run.id, empty_counts())
+        return self.context["task_run_counts"].get(run.id, empty_state_counts())
 
 
 class TaskRunSerializer(RunSerializer):
@@ -81,7 +81,3 @@ class WorkerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Worker
         fields = ["name", "hostname", "pid", "task_keys", "flow_names", "first_seen", "last_seen"]
-
-
-def empty_counts() -> dict[str, int]:
-    return {state_type: 0 for state_type in StateType.values}

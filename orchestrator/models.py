@@ -7,7 +7,12 @@ database-level constraint: the events converge, the rows follow.
 """
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
 
 
 class StateType(models.TextChoices):
@@ -93,6 +98,28 @@ class FlowRun(Run):
         return f"{self.name or self.id}"
 
 
+def empty_state_counts() -> dict[str, int]:
+    return {state_type: 0 for state_type in StateType.values}
+
+
+class TaskRunQuerySet(models.QuerySet):
+    def counts_by_state(self, flow_run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+        """Task runs per state type for each flow run, in one aggregate query (index taskrun_flowrun_created)."""
+        ids = list(flow_run_ids)
+        counts = {run_id: empty_state_counts() for run_id in ids}
+        if ids:
+            rows = (
+                self.filter(flow_run_id__in=ids)
+                .exclude(state_type="")
+                .values_list("flow_run_id", "state_type")
+                .annotate(n=models.Count("id"))
+                .order_by()
+            )
+            for flow_run_id, state_type, n in rows:
+                counts[flow_run_id][state_type] = n
+        return counts
+
+
 class TaskRun(Run):
     flow_run = models.ForeignKey(
         FlowRun, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="task_runs",
@@ -101,6 +128,8 @@ class TaskRun(Run):
     task_key = models.CharField(max_length=255, blank=True, default="")
     task_name = models.CharField(max_length=255, blank=True, default="")
     upstream_task_run_ids = models.JSONField(default=list, blank=True)
+
+    objects = TaskRunQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -199,6 +228,14 @@ class Log(models.Model):
         return logging.getLevelName(self.level)
 
 
+WORKER_RECENT = timedelta(seconds=60)  # a worker not heard from for this long is not "live"
+
+
+class WorkerQuerySet(models.QuerySet):
+    def recent(self, window: timedelta = WORKER_RECENT):
+        return self.filter(last_seen__gte=timezone.now() - window)
+
+
 class Worker(models.Model):
     """A task worker, known from its `worker.heartbeat` events (SPEC §5)."""
 
@@ -209,3 +246,5 @@ class Worker(models.Model):
     flow_names = models.JSONField(default=list, blank=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+
+    objects = WorkerQuerySet.as_manager()

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
-from django.db.models import Count, F
+from django.db.models import F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 
 from api.filters import FilterBackend, FlowRunFilter, TaskRunFilter
 from api.pagination import FlowRunTaskRuns, NewestFirst, Timeline
-from api.serializers import FlowRunSerializer, StateRecordSerializer, TaskRunSerializer, empty_counts
+from api.serializers import FlowRunSerializer, StateRecordSerializer, TaskRunSerializer
 from orchestrator.models import FlowRun, FlowRunState, TaskRun, TaskRunState
 
 
@@ -32,24 +31,6 @@ def parse_run_id(raw: str, kind: str) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise NotFound(f"no {kind} with id {raw[:100]!r} (ids are UUIDs)")
-
-
-def task_run_counts(flow_run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    """Task runs per state type for each flow run, in one aggregate query (index taskrun_flowrun_created)."""
-    ids = list(flow_run_ids)
-    counts: dict[uuid.UUID, dict[str, int]] = {run_id: empty_counts() for run_id in ids}
-    if not ids:
-        return counts
-    rows = (
-        TaskRun.objects.filter(flow_run_id__in=ids)
-        .exclude(state_type="")
-        .values_list("flow_run_id", "state_type")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for flow_run_id, state_type, n in rows:
-        counts[flow_run_id][state_type] = n
-    return counts
 
 
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -102,12 +83,12 @@ class FlowRunViewSet(RunViewSet):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None and self.action == "list":
-            self.counts = task_run_counts(run.id for run in page)
+            self.counts = TaskRun.objects.counts_by_state(run.id for run in page)
         return page
 
     def get_object(self):
         run = super().get_object()
-        self.counts = task_run_counts([run.id])
+        self.counts = TaskRun.objects.counts_by_state([run.id])
         return run
 
     def get_serializer_context(self):

@@ -1,9 +1,6 @@
 """GET /api/workers/: task workers seen recently and what they serve (SPEC §5)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -13,8 +10,6 @@ from api.pagination import RecentlySeen
 from api.serializers import WorkerSerializer
 from orchestrator.models import Worker
 
-# Workers send a heartbeat every 10 s; one missed by a minute is gone.
-RECENT = timedelta(seconds=60)
 YES = {"1", "true", "yes", "on"}
 NO = {"", "0", "false", "no", "off"}
 
@@ -33,5 +28,5 @@ class WorkerList(generics.ListAPIView):
             raise bad_parameters({"all": ["use 1 (every worker) or 0 (seen in the last 60 seconds)"]})
         workers = Worker.objects.all()
         if show_all in NO:
-            workers = workers.filter(last_seen__gte=timezone.now() - RECENT)
+            workers = workers.recent()
         return workers
