@@ -37,7 +37,7 @@ ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
-# --- events of a realistic mix: per flow run created/Pending/Running/Completed, per task run the same plus a log ---
+# --- events of a realistic mix: per flow run created (with Pending)/Running/Completed, per task run the same plus a log ---
 
 
 def flow_events(tasks: int, start: datetime) -> list[dict]:
@@ -55,28 +55,28 @@ def flow_events(tasks: int, start: datetime) -> list[dict]:
         ids = {"task_run_id": run_id, "flow_run_id": fr} if kind == "task_run" else {"flow_run_id": fr}
         occurred = ts()
         return ev(f"{kind}.state", seq, occurred, run_count=run_count, **ids,
-                  state={"type": type_, "name": name, "message": None, "timestamp": occurred})
+                  state_type=type_, state_name=name, state_message=None)
+
+    pending = {"state_type": "PENDING", "state_name": "Pending", "state_message": None}
 
     events = [
         ev("flow_run.created", 0, flow_run_id=fr, flow_name="nightly-etl", name="brave-otter",
            parameters={"day": "2026-11-26", "limit": 1000}, tags=["bench"], parent_task_run_id=None,
-           parent_flow_run_id=None, version="1"),
-        st("flow_run", fr, 1, "PENDING", "Pending", 0),
-        st("flow_run", fr, 2, "RUNNING", "Running", 1),
+           parent_flow_run_id=None, version="1", **pending),
+        st("flow_run", fr, 1, "RUNNING", "Running", 1),
     ]
     for i in range(tasks):
         tr = str(uuid.uuid4())
         events += [
             ev("task_run.created", 0, task_run_id=tr, flow_run_id=fr, task_key="transform-5f3a9c1e",
                task_name="transform", name=f"transform-{i:03x}", parameters={"chunk": i, "path": f"s3://bucket/{i}"},
-               tags=["bench"], parent_task_run_id=None, upstream_task_run_ids=[]),
-            st("task_run", tr, 1, "PENDING", "Pending", 0),
-            st("task_run", tr, 2, "RUNNING", "Running", 1),
-            ev("log", 3, flow_run_id=fr, task_run_id=tr, level=20, logger="sdk.task_runs",
+               tags=["bench"], parent_task_run_id=None, upstream_task_run_ids=[], **pending),
+            st("task_run", tr, 1, "RUNNING", "Running", 1),
+            ev("log", 2, flow_run_id=fr, task_run_id=tr, level=20, logger="sdk.task_runs",
                message=f"transformed chunk {i}: 1000 rows in 0.2s"),
-            st("task_run", tr, 4, "COMPLETED", "Completed", 1),
+            st("task_run", tr, 3, "COMPLETED", "Completed", 1),
         ]
-    events.append(st("flow_run", fr, 3, "COMPLETED", "Completed", 1))
+    events.append(st("flow_run", fr, 2, "COMPLETED", "Completed", 1))
     return events
 
 

@@ -9,7 +9,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 MAX_NAME_CHARS = 255  # every CharField(max_length=255): names, keys, tags, logger
 MAX_STATE_NAME_CHARS = 32
@@ -191,13 +191,6 @@ def read_str_list(data: dict, field: str) -> list[str]:
 
 def read_uuid_list(data: dict, field: str) -> list[str]:
     return [_as_uuid(item, f"{field}[{i}]") for i, item in enumerate(_list(data, field, "UUID strings"))]
-
-
-def read_nested(reader: Callable, prefix: str, data: dict, field: str, **kwargs: Any) -> Any:
-    try:
-        return reader(data, field, **kwargs)
-    except InvalidEvent as exc:
-        raise InvalidEvent(str(exc).replace(f"`{field}`", f"`{prefix}{field}`", 1)) from None
 
 
 def non_empty(value: str, field: str) -> str:

@@ -3,6 +3,11 @@
 `parse_event(raw)` turns one decoded JSON object into a typed event or raises
 `InvalidEvent` with a message that names the offending field (the checks of
 single fields live in orchestrator/event_fields.py).
+
+States travel flat: `state_type`, `state_name`, `state_message`, at the event's
+`occurred`. A `*.created` event may carry its run's initial state the same way;
+it is parsed into `initial_state`, a StateEvent with the created event's id,
+occurred and seq, stored like any state event.
 """
 from __future__ import annotations
 
@@ -24,7 +29,6 @@ from orchestrator.event_fields import (
     fail,
     non_empty,
     read_int,
-    read_nested,
     read_object,
     read_str,
     read_str_list,
@@ -56,6 +60,7 @@ class FlowRunCreated(Event):
     parent_task_run_id: str | None
     parent_flow_run_id: str | None
     version: str
+    initial_state: StateEvent | None = None  # the run's first timeline entry, if the event carries one
 
     @property
     def run_id(self) -> str:
@@ -73,6 +78,7 @@ class TaskRunCreated(Event):
     tags: list[str]
     parent_task_run_id: str | None
     upstream_task_run_ids: str  # JSON text: a list of canonical UUID strings
+    initial_state: StateEvent | None = None  # the run's first timeline entry, if the event carries one
 
     @property
     def run_id(self) -> str:
@@ -119,9 +125,10 @@ class WorkerHeartbeat(Event):
 
 
 def _flow_run_created(data: dict, common: tuple) -> FlowRunCreated:
+    flow_run_id = read_uuid(data, "flow_run_id")
     return FlowRunCreated(
         *common,
-        flow_run_id=read_uuid(data, "flow_run_id"),
+        flow_run_id=flow_run_id,
         flow_name=non_empty(read_str(data, "flow_name"), "flow_name"),
         name=read_str(data, "name", default=""),
         parameters=read_object(data, "parameters", default="{}"),
@@ -129,14 +136,17 @@ def _flow_run_created(data: dict, common: tuple) -> FlowRunCreated:
         parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
         parent_flow_run_id=read_uuid(data, "parent_flow_run_id", nullable=True),
         version=read_str(data, "version", default=""),
+        initial_state=_initial_state(data, common, "flow_run.state", flow_run_id, flow_run_id),
     )
 
 
 def _task_run_created(data: dict, common: tuple) -> TaskRunCreated:
+    task_run_id = read_uuid(data, "task_run_id")
+    flow_run_id = read_uuid(data, "flow_run_id", nullable=True)
     return TaskRunCreated(
         *common,
-        task_run_id=read_uuid(data, "task_run_id"),
-        flow_run_id=read_uuid(data, "flow_run_id", nullable=True),
+        task_run_id=task_run_id,
+        flow_run_id=flow_run_id,
         task_key=non_empty(read_str(data, "task_key"), "task_key"),
         task_name=read_str(data, "task_name", default=""),
         name=read_str(data, "name", default=""),
@@ -144,23 +154,55 @@ def _task_run_created(data: dict, common: tuple) -> TaskRunCreated:
         tags=read_str_list(data, "tags"),
         parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
         upstream_task_run_ids=JSON_ENCODER.encode(read_uuid_list(data, "upstream_task_run_ids")),
+        initial_state=_initial_state(data, common, "task_run.state", task_run_id, flow_run_id),
+    )
+
+
+def _state_type(data: dict) -> str:
+    state_type = data.get("state_type", MISSING)
+    if state_type is MISSING:
+        raise fail("state_type", "is required")
+    if type(state_type) is not str or state_type not in STATE_TYPES:
+        shown = repr(state_type[:40]) if type(state_type) is str else type_name(state_type)
+        raise fail("state_type", f"must be one of {', '.join(StateType.values)}, got {shown}")
+    return state_type
+
+
+def _state_fields(data: dict, state_type: str) -> tuple[str, str]:
+    """`state_name` (absent: the type, title-cased) and `state_message` (absent or null: "")."""
+    return (
+        read_str(data, "state_name", max_chars=MAX_STATE_NAME_CHARS, default=state_type.title()),
+        read_str(data, "state_message", max_chars=MAX_TEXT_CHARS, default=""),
+    )
+
+
+def _initial_state(data: dict, common: tuple, state_event_type: str, run_id: str, flow_run_id: str | None) -> StateEvent | None:
+    """A created event's initial state (optional on the server: older spools lack it)."""
+    if "state_type" not in data:
+        for field in ("state_name", "state_message"):
+            if field in data:
+                raise fail("state_type", f"is required with `{field}`")
+        return None
+    state_type = _state_type(data)
+    state_name, message = _state_fields(data, state_type)
+    return StateEvent(
+        common[0], state_event_type, common[2], common[3],
+        run_id=run_id,
+        flow_run_id=flow_run_id,
+        run_count=0,
+        state_type=state_type,
+        state_name=state_name,
+        message=message,
+        error=None,
+        result=None,
     )
 
 
 def _state(data: dict, common: tuple, run_field: str) -> StateEvent:
     run_id = read_uuid(data, run_field)
     flow_run_id = read_uuid(data, "flow_run_id", nullable=True) if run_field == "task_run_id" else run_id
-    state = data.get("state", MISSING)
-    if state is MISSING:
-        raise fail("state", "is required")
-    if type(state) is not dict:
-        raise fail("state", f"must be an object, got {type_name(state)}")
-    state_type = state.get("type", MISSING)
-    if state_type is MISSING:
-        raise fail("state.type", "is required")
-    if type(state_type) is not str or state_type not in STATE_TYPES:
-        shown = repr(state_type[:40]) if type(state_type) is str else type_name(state_type)
-        raise fail("state.type", f"must be one of {', '.join(StateType.values)}, got {shown}")
+    state_type = _state_type(data)
+    state_name, message = _state_fields(data, state_type)
     error = data.get("error")
     if error is not None and type(error) is not dict:
         raise fail("error", f"must be an object, got {type_name(error)}")
@@ -170,8 +212,8 @@ def _state(data: dict, common: tuple, run_field: str) -> StateEvent:
         flow_run_id=flow_run_id,
         run_count=read_int(data, "run_count", maximum=MAX_RUN_COUNT, default=0),
         state_type=state_type,
-        state_name=read_nested(read_str, "state.", state, "name", max_chars=MAX_STATE_NAME_CHARS, default=state_type.title()),
-        message=read_nested(read_str, "state.", state, "message", max_chars=MAX_TEXT_CHARS, default=""),
+        state_name=state_name,
+        message=message,
         error=None if error is None else dump_json(error, "error"),
         result=None if data.get("result") is None else dump_json(data["result"], "result"),
     )

@@ -118,6 +118,11 @@ class BatchWriter:
         self.flow_created: list[FlowRunCreated] = by_type.get(FlowRunCreated, [])
         self.task_created: list[TaskRunCreated] = by_type.get(TaskRunCreated, [])
         states: list[StateEvent] = by_type.get(StateEvent, [])
+        # A created event's initial state is a timeline entry keyed by the created event's id.
+        self.initial_state_ids = {e.id for e in (*self.flow_created, *self.task_created) if e.initial_state is not None}
+        if self.initial_state_ids:
+            states = [*states, *(e.initial_state for e in (*self.flow_created, *self.task_created)
+                                 if e.initial_state is not None)]
         self.flow_states = [e for e in states if not e.is_task_run]
         self.task_states = [e for e in states if e.is_task_run]
         self.logs: list[LogEvent] = by_type.get(LogEvent, [])
@@ -143,7 +148,12 @@ class BatchWriter:
             new_states = new_flow_states.result() + new_task_states.result()
             new_logs = new_logs.result()
 
-        accepted = len(new_states) + len(new_logs) + len(applied_flow) + len(applied_task) + new_heartbeats
+        # A created event counts once: accepted if its run took it or its initial state is new.
+        created_ids = {s.created_event.id for store in (flow_runs, task_runs) for s in store.summaries
+                       if s.id in store.applied and s.new_created_event is not None}
+        created_ids.update(e.id for e in new_states if e.id in self.initial_state_ids)
+        new_state_events = sum(1 for e in new_states if e.id not in self.initial_state_ids)
+        accepted = new_state_events + len(new_logs) + len(created_ids) + new_heartbeats
         stored = Stored(accepted, set(applied_flow), set(applied_task))
         for e in new_states:
             (stored.task_run_ids if e.is_task_run else stored.flow_run_ids).add(e.run_id)

@@ -1,7 +1,7 @@
 """Running flow runs: attempts with retries and a time limit, waiting for every submitted
 task, and the final state derived from what the flow returned.
 
-    created → Pending → Running → [Completed | Failed/TimedOut | AwaitingRetry → Retrying → ...]
+    created (Pending) → Running → [Completed | Failed/TimedOut | AwaitingRetry → Retrying → ...]
 """
 from __future__ import annotations
 
@@ -38,9 +38,7 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
         parent_task.task_run.id if parent_task is not None else None,
         flow.version,
     )
-    pending = Pending()  # created and Pending share a timestamp; seq orders them
-    run.emit_created(render_parameters(parameters), pending.occurred)
-    run.set_state(pending)
+    run.emit_created(render_parameters(parameters), Pending())  # the created event carries Pending
     logs.flow_run_created(run)
 
     runner = flow.task_runner.duplicate()

@@ -1,7 +1,11 @@
 """Run records (TaskRun, FlowRun) and the events they emit (docs/events.md).
 
-A run record is created once per run, emits its `*.created` event, and then
-one `*.state` event per state it enters, each with the run's next `seq`.
+A run record is created once per run, emits its `*.created` event (which
+carries the run's initial state), and then one `*.state` event per later state
+it enters, each with the run's next `seq`. States travel flat (`state_type`,
+`state_name`, `state_message`; the state's timestamp is the event's
+`occurred`) so that a state event without `error` holds only atomic values and
+the garbage collector does not track it while it waits to be shipped.
 """
 from __future__ import annotations
 
@@ -91,11 +95,15 @@ class TaskRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.upstream_task_run_ids = upstream_task_run_ids
 
-    def emit_created(self, rendered_parameters: dict[str, Any], occurred: str) -> None:
+    def emit_created(self, rendered_parameters: dict[str, Any], initial: State) -> None:
+        """Report the run, entering its initial state (Pending) in the same event."""
+        self.state = initial
+        initial.task_run_id = self.id
+        initial.flow_run_id = self.flow_run_id
         events.emit({
             "id": new_id(),
             "type": "task_run.created",
-            "occurred": occurred,
+            "occurred": initial.occurred,
             "seq": next(self._seq),
             "task_run_id": self.id,
             "flow_run_id": self.flow_run_id,
@@ -106,6 +114,9 @@ class TaskRun(_Run):
             "tags": list(self.tags),
             "parent_task_run_id": self.parent_task_run_id,
             "upstream_task_run_ids": list(self.upstream_task_run_ids),
+            "state_type": initial.type._value_,
+            "state_name": initial.name,
+            "state_message": initial.message,
         })
 
     def set_state(self, state: State) -> State:
@@ -120,7 +131,9 @@ class TaskRun(_Run):
             "task_run_id": self.id,
             "flow_run_id": self.flow_run_id,
             "run_count": self.run_count,
-            "state": {"type": state.type._value_, "name": state.name, "message": state.message, "timestamp": state.occurred},
+            "state_type": state.type._value_,
+            "state_name": state.name,
+            "state_message": state.message,
         }
         if state.type is StateType.COMPLETED or state.data is not None:
             self._decorate(event, state)
@@ -155,11 +168,14 @@ class FlowRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.version = version
 
-    def emit_created(self, rendered_parameters: dict[str, Any], occurred: str) -> None:
+    def emit_created(self, rendered_parameters: dict[str, Any], initial: State) -> None:
+        """Report the run, entering its initial state (Pending) in the same event."""
+        self.state = initial
+        initial.flow_run_id = self.id
         events.emit({
             "id": new_id(),
             "type": "flow_run.created",
-            "occurred": occurred,
+            "occurred": initial.occurred,
             "seq": next(self._seq),
             "flow_run_id": self.id,
             "flow_name": self.flow_name,
@@ -169,6 +185,9 @@ class FlowRun(_Run):
             "parent_task_run_id": self.parent_task_run_id,
             "parent_flow_run_id": self.parent_flow_run_id,
             "version": self.version,
+            "state_type": initial.type._value_,
+            "state_name": initial.name,
+            "state_message": initial.message,
         })
 
     def set_state(self, state: State) -> State:
@@ -181,7 +200,9 @@ class FlowRun(_Run):
             "seq": next(self._seq),
             "flow_run_id": self.id,
             "run_count": self.run_count,
-            "state": {"type": state.type._value_, "name": state.name, "message": state.message, "timestamp": state.occurred},
+            "state_type": state.type._value_,
+            "state_name": state.name,
+            "state_message": state.message,
         }
         self._decorate(event, state)
         events.emit(event)

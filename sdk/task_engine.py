@@ -3,7 +3,7 @@
 The one place a task run's life is decided. Retries, time limits, hooks and
 caching each live in their own module; this file only sequences them:
 
-    created → Pending → (inputs resolved, or NotReady) → Running
+    created (Pending) → (inputs resolved, or NotReady) → Running
             → [Cached | Completed | Failed/TimedOut | AwaitingRetry → Retrying → ...]
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ if hasattr(os, "register_at_fork"):
 
 
 def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tuple[TaskRun, bool]:
-    """Make the run record and report it (created + Pending); also says if inputs need resolving."""
+    """Make the run record and report it (a created event carrying Pending); also says if inputs need resolving."""
     flow_ctx = flow_run_var.get()
     parent = task_run_var.get()
     upstream_ids, needs_resolution = find_upstreams(parameters, wait_for)
@@ -66,9 +66,7 @@ def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tu
         merge_tags(task.tags),
         tuple(upstream_ids),
     )
-    pending = Pending()  # created and Pending share a timestamp; seq orders them
-    run.emit_created(render_parameters(parameters), pending.occurred)
-    run.set_state(pending)
+    run.emit_created(render_parameters(parameters), Pending())  # the created event carries Pending
     return run, needs_resolution
 
 

@@ -24,23 +24,26 @@ def state(run: str, run_id: uuid.UUID, type_: str, name: str, seconds: float, se
     ids = {"flow_run_id": str(FLOW_RUN)} | ({"task_run_id": str(run_id)} if run == "task_run" else {})
     return event(
         f"{run}.state", seconds, seq, run_count=run_count, **ids,
-        state={"type": type_, "name": name, "message": None, "timestamp": at(seconds)}, **extra,
+        state_type=type_, state_name=name, state_message=None, **extra,
     )
+
+
+PENDING = {"state_type": "PENDING", "state_name": "Pending", "state_message": None}  # created events carry it
 
 
 def task_created(run_id: uuid.UUID, name: str, seconds: float, upstream=()) -> dict:
     return event(
         "task_run.created", seconds, 0, task_run_id=str(run_id), flow_run_id=str(FLOW_RUN), task_key=f"{name}-5f3a",
         task_name=name, name=f"{name}-1ab", parameters={"x": 1}, tags=["etl"], parent_task_run_id=None,
-        upstream_task_run_ids=[str(u) for u in upstream],
+        upstream_task_run_ids=[str(u) for u in upstream], **PENDING,
     )
 
 
 @pytest.fixture
-def ingested(db) -> None:
+def ingested(db) -> list[dict]:
     events = [
         event("flow_run.created", 0, 0, flow_run_id=str(FLOW_RUN), flow_name="nightly", name="calm-heron",
-              parameters={}, tags=["etl"], parent_task_run_id=None, parent_flow_run_id=None, version=None),
+              parameters={}, tags=["etl"], parent_task_run_id=None, parent_flow_run_id=None, version=None, **PENDING),
         state("flow_run", FLOW_RUN, "RUNNING", "Running", 1, 1, 1),
         task_created(LOAD, "load", 2),
         state("task_run", LOAD, "RUNNING", "Running", 3, 1, 1),
@@ -56,6 +59,7 @@ def ingested(db) -> None:
     ]
     result = ingest_batch(list(reversed(events)))
     assert result.rejected == []
+    return events
 
 
 def test_failed_task_runs_across_flow_runs(api, ingested):
@@ -78,8 +82,14 @@ def test_timeline_of_a_flow_run(api, ingested):
 def test_retried_task_run_states(api, ingested):
     states = api.get(f"/api/task-runs/{SAVE}/states/").json()["results"]
     assert [(s["name"], s["run_count"]) for s in states] == [
-        ("Running", 1), ("Failed", 1), ("AwaitingRetry", 1), ("Retrying", 2), ("Completed", 2),
+        ("Pending", 0), ("Running", 1), ("Failed", 1), ("AwaitingRetry", 1), ("Retrying", 2), ("Completed", 2),
     ]
+
+
+def test_initial_state_is_stored_under_the_created_events_id_and_time(api, ingested):
+    (created,) = [e for e in ingested if e["type"] == "task_run.created" and e["task_run_id"] == str(SAVE)]
+    first = api.get(f"/api/task-runs/{SAVE}/states/").json()["results"][0]
+    assert (first["id"], first["type"], first["timestamp"]) == (created["id"], "PENDING", at(5).replace("+00:00", "Z"))
 
 
 def test_error_logs_of_the_flow_run(api, ingested):

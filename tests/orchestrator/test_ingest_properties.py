@@ -50,13 +50,21 @@ def state_event(rnd, kind, run_id, clock, type_, name, run_count, flow_run_id=No
     ids = {f"{kind}_id": run_id}
     if kind == "task_run":
         ids["flow_run_id"] = flow_run_id
-    body = {"type": type_, "name": name, "message": f"{name} at {seq}", "timestamp": occurred}
-    return base(rnd, f"{kind}.state", occurred, seq, run_count=run_count, state=body, **ids, **extra)
+    flat = {"state_type": type_, "state_name": name, "state_message": f"{name} at {seq}"}
+    return base(rnd, f"{kind}.state", occurred, seq, run_count=run_count, **flat, **ids, **extra)
 
 
-def run_life(rnd, kind, run_id, clock, attempts, flow_run_id=None, logs=0) -> list[dict]:
-    """Pending, then per attempt Running/Retrying and an end; failed attempts go AwaitingRetry."""
-    events = [state_event(rnd, kind, run_id, clock, "PENDING", "Pending", 0, flow_run_id)]
+def initial_state(rnd) -> dict:
+    """A created event's initial Pending (as the SDK sends it), or none (as older SDKs did)."""
+    if rnd.random() < 0.25:
+        return {}
+    return {"state_type": "PENDING", "state_name": "Pending", "state_message": rnd.choice([None, "waiting"])}
+
+
+def run_life(rnd, kind, run_id, clock, attempts, flow_run_id=None, logs=0, pending=False) -> list[dict]:
+    """(Pending, if the created event did not carry it), then per attempt Running/Retrying and an end;
+    failed attempts go AwaitingRetry."""
+    events = [state_event(rnd, kind, run_id, clock, "PENDING", "Pending", 0, flow_run_id)] if pending else []
     for attempt in range(1, attempts + 1):
         events.append(state_event(rnd, kind, run_id, clock, "RUNNING", "Running" if attempt == 1 else "Retrying", attempt, flow_run_id))
         for _ in range(logs):
@@ -83,20 +91,24 @@ def scenarios(draw) -> list[dict]:
         fr = make_id(rnd)
         clock = RunClock(rnd, start=f)
         occurred, _ = clock.tick()
+        flow_initial = initial_state(rnd)
         events.append(base(rnd, "flow_run.created", occurred, 0, flow_run_id=fr, flow_name=rnd.choice(["etl", "report"]),
                            name=f"flow-{f}", parameters={"n": f}, tags=rnd.sample(["a", "b", "c"], rnd.randint(0, 2)),
-                           parent_task_run_id=None, parent_flow_run_id=None, version=None))
+                           parent_task_run_id=None, parent_flow_run_id=None, version=None, **flow_initial))
         upstream: list[str] = []
         for t in range(draw(st.integers(0, 3))):
             tr = make_id(rnd)
             task_clock = RunClock(rnd, start=f + t / 10)
             occurred, _ = task_clock.tick()
+            task_initial = initial_state(rnd)
             events.append(base(rnd, "task_run.created", occurred, 0, task_run_id=tr, flow_run_id=fr, task_key=f"task-{t}",
                                task_name=f"task{t}", name=f"task{t}-abc", parameters={"x": t}, tags=["a"] if t % 2 else [],
-                               parent_task_run_id=None, upstream_task_run_ids=list(upstream)))
+                               parent_task_run_id=None, upstream_task_run_ids=list(upstream), **task_initial))
             upstream.append(tr)
-            events += run_life(rnd, "task_run", tr, task_clock, draw(st.integers(1, 3)), flow_run_id=fr, logs=draw(st.integers(0, 1)))
-        events += run_life(rnd, "flow_run", fr, clock, draw(st.integers(1, 2)), logs=draw(st.integers(0, 1)))
+            events += run_life(rnd, "task_run", tr, task_clock, draw(st.integers(1, 3)), flow_run_id=fr,
+                               logs=draw(st.integers(0, 1)), pending=not task_initial)
+        events += run_life(rnd, "flow_run", fr, clock, draw(st.integers(1, 2)), logs=draw(st.integers(0, 1)),
+                           pending=not flow_initial)
     if draw(st.booleans()):
         for seq in range(1, 3):
             events.append(base(rnd, "worker.heartbeat", iso(T0 + timedelta(seconds=seq)), seq, worker_name="w", hostname="h",
@@ -133,21 +145,23 @@ def expected_runs(events: list[dict]) -> dict[str, tuple]:
     by_run: dict[str, list[dict]] = {}
     created: dict[str, str] = {}
     for e in events:
-        if e["type"].endswith(".state"):
-            run = e["task_run_id"] if e["type"] == "task_run.state" else e["flow_run_id"]
+        run = e.get("task_run_id") or e.get("flow_run_id") if e["type"].startswith(("task_run.", "flow_run.")) else None
+        if run is None:
+            continue
+        if "state_type" in e:  # a state event, or a created event's initial state
             by_run.setdefault(run, []).append(e)
-        elif e["type"].endswith(".created"):
-            created[e.get("task_run_id") or e["flow_run_id"]] = e["occurred"]
+        if e["type"].endswith(".created"):
+            created[run] = e["occurred"]
     out = {}
     for run, states in by_run.items():
         current = max(states, key=lambda e: (parse(e["occurred"]), e["seq"]))
-        running = [parse(e["occurred"]) for e in states if e["state"]["type"] == "RUNNING"]
-        final = current["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+        running = [parse(e["occurred"]) for e in states if e["state_type"] == "RUNNING"]
+        final = current["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
         out[run] = (
-            current["state"]["name"],
+            current["state_name"],
             min(running) if running else None,
             parse(current["occurred"]) if final else None,
-            max(e["run_count"] for e in states),
+            max(e.get("run_count", 0) for e in states),
             parse(created[run]) if run in created else min(parse(e["occurred"]) for e in states),
         )
     return out

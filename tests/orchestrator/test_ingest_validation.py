@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.ingest import ingest_batch
-from orchestrator.models import FlowRun, Log, TaskRun
+from orchestrator.models import FlowRun, FlowRunState, Log, TaskRun
 from tests.orchestrator.event_factory import at, flow_run_created, log, new_id, state, task_run_created
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,8 @@ def rejection(event) -> str:
     return result.rejected[0]["error"]
 
 
-def without(event: dict, field: str) -> dict:
-    return {k: v for k, v in event.items() if k != field}
+def without(event: dict, *fields: str) -> dict:
+    return {k: v for k, v in event.items() if k not in fields}
 
 
 def valid_log() -> dict:
@@ -86,26 +86,45 @@ def test_huge_seq_is_rejected_instead_of_overflowing_the_column():
     assert "`seq`: must be between" in rejection({**valid_log(), "seq": 2**70})
 
 
-def test_state_event_without_state_is_rejected():
-    assert rejection(without(valid_task_state(), "state")) == "`state`: is required"
+def test_state_event_without_state_type_is_rejected():
+    assert rejection(without(valid_task_state(), "state_type")) == "`state_type`: is required"
+
+
+def test_state_event_in_the_old_nested_format_is_rejected():
+    event = without(valid_task_state(), "state_type", "state_name", "state_message")
+    event["state"] = {"type": "RUNNING", "name": "Running", "message": None, "timestamp": event["occurred"]}
+    assert rejection(event) == "`state_type`: is required"
 
 
 def test_unknown_state_type_is_rejected():
-    event = valid_task_state()
-    event["state"]["type"] = "EXPLODED"
-    assert "`state.type`: must be one of" in rejection(event)
+    assert "`state_type`: must be one of" in rejection({**valid_task_state(), "state_type": "EXPLODED"})
 
 
 def test_state_name_over_its_limit_is_rejected():
-    event = valid_task_state()
-    event["state"]["name"] = "N" * 33
-    assert "`state.name`: is 33 characters long; the limit is 32" in rejection(event)
+    event = {**valid_task_state(), "state_name": "N" * 33}
+    assert "`state_name`: is 33 characters long; the limit is 32" in rejection(event)
 
 
 def test_state_message_over_one_mebibyte_is_rejected():
-    event = valid_task_state()
-    event["state"]["message"] = "m" * (1024 * 1024 + 1)
-    assert "`state.message`" in rejection(event)
+    event = {**valid_task_state(), "state_message": "m" * (1024 * 1024 + 1)}
+    assert "`state_message`" in rejection(event)
+
+
+def test_created_event_with_unknown_initial_state_type_is_rejected():
+    event = {**task_run_created(new_id(), None), "state_type": "EXPLODED"}
+    assert "`state_type`: must be one of" in rejection(event)
+
+
+def test_created_event_with_initial_state_name_but_no_type_is_rejected():
+    event = without(task_run_created(new_id(), None), "state_type")
+    assert rejection(event) == "`state_type`: is required with `state_name`"
+
+
+def test_created_event_without_initial_state_is_stored_with_no_timeline_entry():
+    fr = new_id()
+    result = ingest_batch([flow_run_created(fr, initial=False)])
+    assert (result.accepted, result.rejected) == (1, [])
+    assert (FlowRun.objects.get(id=fr).state_type, FlowRunState.objects.filter(flow_run_id=fr).count()) == ("", 0)
 
 
 def test_run_id_of_wrong_format_is_rejected():

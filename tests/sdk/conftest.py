@@ -24,7 +24,8 @@ def run_events(sink: MemorySink, run_id: str) -> list[dict]:
 
 
 def state_names(sink: MemorySink, run_id: str) -> list[str]:
-    return [e["state"]["name"] for e in run_events(sink, run_id) if e["type"].endswith(".state")]
+    """The run's timeline: the created event's initial state, then each state event's."""
+    return [e["state_name"] for e in run_events(sink, run_id) if "state_name" in e]
 
 
 def created(sink: MemorySink, kind: str, name: str | None = None) -> list[dict]:

@@ -444,5 +444,5 @@ def test_cached_run_reports_cached_as_its_final_state_event():
     finally:
         set_sink(previous)
     events = [e for e in sink.events if e.get("task_run_id") == state.task_run_id and e["type"] == "task_run.state"]
-    assert events[-1]["state"]["name"] == "Cached"
-    assert events[-1]["state"]["type"] == "COMPLETED"
+    assert events[-1]["state_name"] == "Cached"
+    assert events[-1]["state_type"] == "COMPLETED"

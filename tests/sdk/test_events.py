@@ -1,10 +1,17 @@
 """Every run, state change and log record becomes an event per docs/events.md."""
 from __future__ import annotations
 
+import gc
 import uuid
 from datetime import datetime
 
+import pytest
+
 from sdk import flow, get_run_logger, task
+from sdk.runs import TaskRun
+from sdk.states import Completed, Pending, Running, StateType
+
+STATE_TYPES = {t.value for t in StateType}
 
 from .conftest import created, run_events
 
@@ -70,25 +77,54 @@ def test_flow_run_created_event_has_the_documented_fields(sink):
     assert event["parameters"] == {"x": 1}
 
 
-def test_state_events_carry_state_object_and_run_count(sink):
+def test_state_events_carry_the_state_flat_and_run_count(sink):
     run_sample_flow()
     for event in sink.of_type("task_run.state") + sink.of_type("flow_run.state"):
-        state = event["state"]
-        assert set(state) == {"type", "name", "message", "timestamp"}
-        assert state["timestamp"] == event["occurred"]
+        assert "state" not in event
+        assert event["state_type"] in STATE_TYPES and isinstance(event["state_name"], str)
+        assert event["state_message"] is None or isinstance(event["state_message"], str)
         assert isinstance(event["run_count"], int)
     assert all("flow_run_id" in e for e in sink.of_type("task_run.state"))
 
 
+def test_created_events_carry_the_initial_pending_state(sink):
+    run_sample_flow()
+    for event in sink.of_type("task_run.created") + sink.of_type("flow_run.created"):
+        assert (event["state_type"], event["state_name"], event["state_message"]) == ("PENDING", "Pending", None)
+
+
+def test_a_trivial_task_run_is_three_events(sink):
+    task(lambda: 1, name="one")()
+    (run,) = created(sink, "task_run", "one")
+    assert [(e["type"], e["seq"], e["state_name"]) for e in run_events(sink, run["task_run_id"])] == [
+        ("task_run.created", 0, "Pending"), ("task_run.state", 1, "Running"), ("task_run.state", 2, "Completed")]
+
+
+def test_state_events_of_a_trivial_task_are_not_tracked_by_the_gc(sink):
+    task(lambda: 42, name="answer")()
+    (run,) = created(sink, "task_run", "answer")
+    states = [e for e in run_events(sink, run["task_run_id"]) if e["type"] == "task_run.state"]
+    assert [(e["state_name"], e.get("result"), gc.is_tracked(e)) for e in states] == [
+        ("Running", None, False), ("Completed", 42, False)]
+
+
+@pytest.mark.parametrize("state", [Pending, Running, lambda: Completed(data=42)], ids=["Pending", "Running", "Completed"])
+def test_a_state_event_with_atomic_values_is_not_tracked_by_the_gc(sink, state):
+    run = TaskRun("t-1", "t-key", "t", str(uuid.uuid4()), None, (), ())
+    run.set_state(state())
+    (event,) = sink.events
+    assert gc.is_tracked(event) is False
+
+
 def test_completed_state_event_carries_a_json_result(sink):
     run_sample_flow()
-    completed = [e for e in sink.of_type("task_run.state") if e["state"]["name"] == "Completed"]
+    completed = [e for e in sink.of_type("task_run.state") if e["state_name"] == "Completed"]
     assert sorted(e["result"] for e in completed) == [2, 4]
 
 
 def test_unserialisable_result_is_left_out(sink):
     task(lambda: object(), name="obj")()
-    (event,) = [e for e in sink.of_type("task_run.state") if e["state"]["name"] == "Completed"]
+    (event,) = [e for e in sink.of_type("task_run.state") if e["state_name"] == "Completed"]
     assert "result" not in event
 
 

@@ -35,7 +35,7 @@ def test_run_count_goes_up_with_each_attempt(sink):
     fn, _ = flaky(1)
     task(retries=1, name="flaky")(fn)()
     (run,) = created(sink, "task_run", "flaky")
-    counts = [(e["state"]["name"], e["run_count"]) for e in run_events(sink, run["task_run_id"]) if "state" in e]
+    counts = [(e["state_name"], e.get("run_count", 0)) for e in run_events(sink, run["task_run_id"]) if "state_name" in e]
     assert counts == [("Pending", 0), ("Running", 1), ("AwaitingRetry", 1), ("Retrying", 2), ("Completed", 2)]
 
 

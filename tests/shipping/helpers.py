@@ -19,28 +19,30 @@ def log_event(message: str = "hello", event_id: str | None = None, **fields) -> 
             "flow_run_id": None, "task_run_id": None, "level": 20, "logger": "test", "message": message, **fields}
 
 
+PENDING = {"state_type": "PENDING", "state_name": "Pending", "state_message": None}  # created events carry it
+
+
 def state(run_key: str, run_id: str, seq: int, type_: str, name: str, flow_run_id: str | None = None) -> dict:
     ts = now()
     event = {"id": str(uuid.uuid4()), "type": f"{run_key}.state", "occurred": ts, "seq": seq,
              f"{run_key}_id": run_id, "run_count": 1 if type_ != "PENDING" else 0,
-             "state": {"type": type_, "name": name, "message": None, "timestamp": ts}}
+             "state_type": type_, "state_name": name, "state_message": None}
     if run_key == "task_run":
         event["flow_run_id"] = flow_run_id
     return event
 
 
 def synthetic_task(flow_run_id: str, i: int) -> list[dict]:
-    """What the engine emits for one trivial task run: created, 3 states, one log line."""
+    """What the engine emits for one trivial task run: created (with Pending), 2 states, one log line."""
     task_run_id = str(uuid.uuid4())
     return [
         {"id": str(uuid.uuid4()), "type": "task_run.created", "occurred": now(), "seq": 0,
          "task_run_id": task_run_id, "flow_run_id": flow_run_id, "task_key": "add-0123abcd", "task_name": "add",
          "name": f"add-{i:03x}", "parameters": {"i": i}, "tags": [], "parent_task_run_id": None,
-         "upstream_task_run_ids": []},
-        state("task_run", task_run_id, 1, "PENDING", "Pending", flow_run_id),
-        state("task_run", task_run_id, 2, "RUNNING", "Running", flow_run_id),
-        log_event(f"task {i}", flow_run_id=flow_run_id, task_run_id=task_run_id, seq=3),
-        state("task_run", task_run_id, 4, "COMPLETED", "Completed", flow_run_id),
+         "upstream_task_run_ids": [], **PENDING},
+        state("task_run", task_run_id, 1, "RUNNING", "Running", flow_run_id),
+        log_event(f"task {i}", flow_run_id=flow_run_id, task_run_id=task_run_id, seq=2),
+        state("task_run", task_run_id, 3, "COMPLETED", "Completed", flow_run_id),
     ]
 
 
@@ -49,7 +51,7 @@ def synthetic_flow(n_tasks: int):
     flow_run_id = str(uuid.uuid4())
     yield {"id": str(uuid.uuid4()), "type": "flow_run.created", "occurred": now(), "seq": 0,
            "flow_run_id": flow_run_id, "flow_name": "synthetic", "name": "brave-otter", "parameters": {},
-           "tags": [], "parent_task_run_id": None, "parent_flow_run_id": None, "version": None}
+           "tags": [], "parent_task_run_id": None, "parent_flow_run_id": None, "version": None, **PENDING}
     yield state("flow_run", flow_run_id, 1, "RUNNING", "Running")
     for i in range(n_tasks):
         yield from synthetic_task(flow_run_id, i)

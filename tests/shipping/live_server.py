@@ -60,6 +60,8 @@ def expected_rows(events: list[dict]) -> dict[str, set[str]]:
         if event.get("type") in TABLES:
             table, field = TABLES[event["type"]]
             rows[table].add(uuid.UUID(str(event[field])).hex)
+            if event["type"].endswith(".created") and "state_type" in event:  # its initial state: a timeline row
+                rows[TABLES[event["type"].replace(".created", ".state")][0]].add(uuid.UUID(event["id"]).hex)
     return rows
 
 

@@ -23,7 +23,7 @@ def spooled_ids(directory) -> set[str]:
 
 def test_emit_costs_a_queue_append(server, home, make_sink):
     sink = make_sink()
-    events = list(synthetic_flow(4000))  # 20,002 events, built before timing
+    events = list(synthetic_flow(4000))  # 16,002 events, built before timing
     costs = []
     for event in events:
         start = time.perf_counter()
