@@ -30,7 +30,10 @@ def database_from_url(url: str | None, default_sqlite: Path) -> dict:
             path = path[1:] or str(default_sqlite)
         return sqlite_database(Path(path) if path != ":memory:" else path)
     if parsed.scheme in ("postgres", "postgresql", "pgsql"):
-        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        options: dict = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        pool = connection_pool_options()
+        if pool:
+            options["pool"] = pool
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")) or "postgres",
@@ -38,11 +41,33 @@ def database_from_url(url: str | None, default_sqlite: Path) -> dict:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "60")),
-            "CONN_HEALTH_CHECKS": True,
+            # A pooled connection goes back to the pool at the end of each request (Django requires 0).
+            "CONN_MAX_AGE": 0 if pool else int(os.environ.get("CONN_MAX_AGE", "60")),
+            "CONN_HEALTH_CHECKS": True,  # with a pool: the pool checks a connection before handing it out
             "OPTIONS": options,
         }
     raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgresql:// or sqlite:///)")
+
+
+def connection_pool_options() -> dict | None:
+    """psycopg_pool options for the PostgreSQL connection pool of one server process, or None
+    when `DATABASE_POOL_MAX=0` turns pooling off (then connections persist per thread, CONN_MAX_AGE).
+
+    Under ASGI Django serves each request on a new thread; without a pool each request
+    would open a new PostgreSQL connection. One Daphne process seldom has more than a
+    few requests in the database at once, so a few connections suffice; a request that
+    finds all `DATABASE_POOL_MAX` busy waits up to `DATABASE_POOL_TIMEOUT` seconds.
+    """
+    max_size = int(os.environ.get("DATABASE_POOL_MAX", "8"))
+    if max_size <= 0:
+        return None
+    return {
+        "min_size": min(max_size, int(os.environ.get("DATABASE_POOL_MIN", "2"))),
+        "max_size": max_size,
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        "max_idle": 300,  # seconds before connections beyond min_size are closed
+        "max_lifetime": 3600,  # connections are renewed hourly
+    }
 
 
 def sqlite_database(path) -> dict:
