@@ -32,6 +32,10 @@ __all__ = ["ShippingSink"]
 
 log = logging.getLogger("sdk.shipping")
 
+# While user code keeps emitting, the thread looks again this soon, so it notices the end of a
+# burst (and starts sending) within a few hundredths of a second instead of a whole interval.
+BUSY_POLL = 0.02
+
 
 class _Barrier:
     """Put in the queue by `flush`: set once everything emitted before it is acknowledged.
@@ -197,13 +201,16 @@ class ShippingSink:
                 self._thread = thread
 
     def _run(self) -> None:
+        interval = self.flush_interval
         while not self._stopping:
-            woken = self._wake.wait(self.flush_interval)
+            woken = self._wake.wait(interval)
             self._wake.clear()
             if self._stopping:
                 return
             if not woken and self._producer_busy():
+                interval = min(self.flush_interval, BUSY_POLL)
                 continue
+            interval = self.flush_interval
             try:
                 self._burst_start, self._burst_len = None, 0
                 self._cycle()
@@ -213,7 +220,8 @@ class ShippingSink:
 
     def _producer_busy(self) -> bool:
         """Coalescing: while user code keeps emitting, wait (at most max_delay) instead of competing
-        with it for the GIL; ship once it pauses. flush() and a half-full queue skip this."""
+        with it for the GIL; ship once it pauses (no new event for BUSY_POLL seconds). flush() and a
+        half-full queue skip this."""
         length = len(self._queue)
         now = time.monotonic()
         if self._burst_start is None:
@@ -232,7 +240,12 @@ class ShippingSink:
             while self._queue and rounds and not self._stopping:
                 rounds -= 1
                 batch = self._take()
-                if batch and not self._deliver(batch, spooled=False):
+                if batch and len(self._queue) >= self.batch_size and rounds:
+                    rounds -= 1  # a backlog: keep two batches in flight
+                    delivered = self._deliver_two(batch, self._take())
+                else:
+                    delivered = not batch or self._deliver(batch, spooled=False)
+                if not delivered:
                     self._spill_memory()
                     break
                 self._settle_barriers()  # a producer that never pauses must not hold back a flush
@@ -311,21 +324,70 @@ class ShippingSink:
                 return False
         return True
 
+    def _send(self, events: list[dict]):
+        from sdk.shipping_http import RETRY, Outcome
+
+        try:
+            return self._transport.send(events)
+        except Exception as exc:  # a bug or a broken install: keep the events, say so once
+            return Outcome(RETRY, "internal", f"cannot send events: {exc!r}")
+
+    def _deliver_two(self, first: list[dict], second: list[dict]) -> bool:
+        """POST two batches at once, so that the server reads one while it stores the other (and
+        this process encodes one meanwhile). A batch that does not go through is then delivered
+        on its own, exactly as `_deliver` does (splitting, backing off, spooling); sending it
+        again is harmless, since the server stores every event once."""
+        from sdk.shipping_http import OK
+
+        if not second:
+            return self._deliver(first, spooled=False)
+        self._inflight = first + second
+        outcomes: list = [None]
+        try:
+            self._transport.prepare()  # one client for both threads, made before they start
+            helper = threading.Thread(target=lambda: outcomes.__setitem__(0, self._send(first)),
+                                      name="sdk-shipping-2", daemon=True)
+            helper.start()
+            outcome_second = self._send(second)
+            helper.join()  # bounded by the request timeout
+        except Exception as exc:
+            self._warn_once("internal", "unexpected error while shipping events: %r", exc)
+            outcome_second = None
+        pairs = [(first, outcomes[0]), (second, outcome_second)]
+        if self._stopping:  # close() spools what is in flight
+            self._inflight = [e for batch, o in pairs if o is None or o.kind != OK for e in batch] or None
+            return False
+        self._inflight = None
+        undelivered = []
+        for batch, outcome in pairs:
+            if outcome is not None and outcome.kind == OK:
+                self._succeeded()
+                self.stats["sent"] += len(batch)
+                if outcome.rejected:
+                    self._report_rejected(batch, outcome.rejected)
+            else:
+                undelivered.append(batch)
+        for i, batch in enumerate(undelivered):
+            if not self._deliver(batch, spooled=False):
+                if undelivered[i + 1:]:
+                    self._spill([e for rest in undelivered[i + 1:] for e in rest], fsync=True)
+                return False
+        return True
+
     def _deliver(self, events: list[dict], spooled: bool) -> bool:
         """POST events, splitting refused batches. False (events kept or spooled) if the server failed."""
-        from sdk.shipping_http import OK, RETRY, SPLIT, Outcome
+        from sdk.shipping_http import OK, SPLIT
 
         if not spooled:
             self._inflight = events
         work = [events]
+        keep: list[dict] | None = None
         try:
             while work:
                 part = work.pop()
-                try:
-                    outcome = self._transport.send(part)
-                except Exception as exc:  # a bug or a broken install: keep the events, say so once
-                    outcome = Outcome(RETRY, "internal", f"cannot send events: {exc!r}")
-                if self._stopping:
+                outcome = self._send(part)
+                if self._stopping:  # close() spools what is still in flight
+                    keep = [e for chunk in ([] if outcome.kind == OK else [part]) + work for e in chunk]
                     return False
                 if outcome.kind == OK:
                     self._succeeded()
@@ -348,7 +410,7 @@ class ShippingSink:
             return True
         finally:
             if not spooled:
-                self._inflight = None
+                self._inflight = keep or None
 
     def _report_rejected(self, part: list[dict], rejected: list) -> None:
         self.stats["rejected"] += len(rejected)

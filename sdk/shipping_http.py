@@ -72,6 +72,10 @@ class Transport:
             return classify_error(exc, self.endpoint)
         return classify_response(response, self.endpoint)
 
+    def prepare(self) -> None:
+        """Make the HTTP client now (before threads share it)."""
+        self._get_client()
+
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
