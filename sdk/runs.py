@@ -5,7 +5,11 @@ carries the run's initial state), and then one `*.state` event per later state
 it enters, each with the run's next `seq`. States travel flat (`state_type`,
 `state_name`, `state_message`; the state's timestamp is the event's
 `occurred`) so that a state event without `error` holds only atomic values and
-the garbage collector does not track it while it waits to be shipped.
+the garbage collector does not track it while it waits to be shipped. For the
+same reason the lists of a created event (`tags`, `upstream_task_run_ids`) are
+tuples (JSON arrays once encoded): an empty tuple, or one a collection has
+looked at, is not tracked, so a trivial task's created event is the one object
+of its run the collector traverses (its `parameters` dict keeps it tracked).
 """
 from __future__ import annotations
 
@@ -111,9 +115,9 @@ class TaskRun(_Run):
             "task_name": self.task_name,
             "name": self.name,
             "parameters": rendered_parameters,
-            "tags": list(self.tags),
+            "tags": tuple(self.tags),
             "parent_task_run_id": self.parent_task_run_id,
-            "upstream_task_run_ids": list(self.upstream_task_run_ids),
+            "upstream_task_run_ids": tuple(self.upstream_task_run_ids),
             "state_type": initial.type._value_,
             "state_name": initial.name,
             "state_message": initial.message,
@@ -181,7 +185,7 @@ class FlowRun(_Run):
             "flow_name": self.flow_name,
             "name": self.name,
             "parameters": rendered_parameters,
-            "tags": list(self.tags),
+            "tags": tuple(self.tags),
             "parent_task_run_id": self.parent_task_run_id,
             "parent_flow_run_id": self.parent_flow_run_id,
             "version": self.version,

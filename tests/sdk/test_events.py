@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import uuid
 from datetime import datetime
 
@@ -65,7 +66,7 @@ def test_task_run_created_event_has_the_documented_fields(sink):
     assert {"task_run_id", "flow_run_id", "task_key", "task_name", "name", "parameters", "tags",
             "parent_task_run_id", "upstream_task_run_ids"} <= set(event)
     upstream = created(sink, "task_run", "add")[0]["task_run_id"]
-    assert event["upstream_task_run_ids"] == [upstream]
+    assert list(event["upstream_task_run_ids"]) == [upstream]
     assert event["parameters"] == {"a": {"__upstream__": upstream}, "b": 2}
 
 
@@ -106,6 +107,15 @@ def test_state_events_of_a_trivial_task_are_not_tracked_by_the_gc(sink):
     states = [e for e in run_events(sink, run["task_run_id"]) if e["type"] == "task_run.state"]
     assert [(e["state_name"], e.get("result"), gc.is_tracked(e)) for e in states] == [
         ("Running", None, False), ("Completed", 42, False)]
+
+
+def test_created_event_of_a_trivial_task_holds_no_value_tracked_by_the_gc_and_encodes_arrays(sink):
+    # (the event itself is tracked: it holds the parameters dict; its lists are tuples, not tracked)
+    task(lambda x: x, name="plain")(1)
+    (event,) = created(sink, "task_run", "plain")
+    assert [field for field, value in event.items() if gc.is_tracked(value)] == []
+    decoded = json.loads(json.dumps(event))
+    assert (decoded["tags"], decoded["upstream_task_run_ids"]) == ([], [])
 
 
 @pytest.mark.parametrize("state", [Pending, Running, lambda: Completed(data=42)], ids=["Pending", "Running", "Completed"])

@@ -119,7 +119,7 @@ def test_upstream_runs_are_recorded_as_dependencies(sink):
 
     ids = run_in_flow(body)
     (downstream,) = created(sink, "task_run", "identity")
-    assert downstream["upstream_task_run_ids"] == list(ids)
+    assert list(downstream["upstream_task_run_ids"]) == list(ids)
     assert downstream["parameters"] == {"x": [{"__upstream__": ids[0]}, {"x": {"__upstream__": ids[1]}}]}
 
 
@@ -135,7 +135,7 @@ def test_quote_passes_the_object_unchanged_without_dependency(sink):
 
     assert run_in_flow(body) is True
     (downstream,) = created(sink, "task_run", "kind")
-    assert downstream["upstream_task_run_ids"] == []
+    assert list(downstream["upstream_task_run_ids"]) == []
 
 
 def test_opaque_resolves_a_future_at_top_level_only():
@@ -183,7 +183,7 @@ def test_wait_for_makes_a_dependency_without_data(sink):
     first_id = run_in_flow(body)
     assert order == ["first", "second"]
     (downstream,) = created(sink, "task_run", "second")
-    assert downstream["upstream_task_run_ids"] == [first_id]
+    assert list(downstream["upstream_task_run_ids"]) == [first_id]
 
 
 def test_failed_upstream_means_downstream_never_runs_and_is_not_ready(sink):
