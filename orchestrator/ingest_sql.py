@@ -20,6 +20,8 @@ from django.db import connection, models
 # Bound parameters per SQLite statement (its limit is 32,766).
 MAX_SQLITE_PARAMS = 30_000
 
+_SQL: dict[tuple, str] = {}  # Table._sql
+
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
@@ -72,6 +74,15 @@ class Table:
         self.pk = model._meta.pk
         self.is_uuid = [_is_uuid(f) for f in self.fields]
         self.is_json = [isinstance(f, models.JSONField) for f in self.fields]
+
+    def _sql(self, kind: tuple, build: Callable[[], str]) -> str:
+        """The SQL of one kind of statement on these columns, built once per process (building it
+        costs about as much as dumping the values of a small batch)."""
+        key = (connection.vendor, self.model, tuple(self.columns), *kind)
+        sql = _SQL.get(key)
+        if sql is None:
+            sql = _SQL[key] = build()
+        return sql
 
     # --- PostgreSQL: binary arrays through unnest ---
 
@@ -131,21 +142,26 @@ class Table:
         """
         if not rows:
             return Pending(value=set())
-        q = connection.ops.quote_name
-        into = f"INSERT INTO {q(self.model._meta.db_table)} ({', '.join(q(c) for c in self.columns)})"
         if is_postgresql():
-            sql = f"{into} {self._unnest()} ON CONFLICT DO NOTHING"
-            if returning:
-                sql += f" RETURNING {self._pk_select()}"
+            sql = self._sql(("insert", returning), lambda: self._insert_sql(returning))
             cursor = self._cursor()
             cursor.execute(sql, [list(column) for column in zip(*rows)])
             if not returning:
                 return Pending(value=set())
             return Pending(cursor, lambda fetched: {r[0] for r in fetched})
-        return Pending(value=self._insert_sqlite(into, rows, returning))
+        return Pending(value=self._insert_sqlite(rows, returning))
 
-    def _insert_sqlite(self, into: str, rows: Sequence[Sequence[Any]], returning: bool) -> set:
+    def _into(self) -> str:
         q = connection.ops.quote_name
+        return f"INSERT INTO {q(self.model._meta.db_table)} ({', '.join(q(c) for c in self.columns)})"
+
+    def _insert_sql(self, returning: bool) -> str:
+        sql = f"{self._into()} {self._unnest()} ON CONFLICT DO NOTHING"
+        return sql + f" RETURNING {self._pk_select()}" if returning else sql
+
+    def _insert_sqlite(self, rows: Sequence[Sequence[Any]], returning: bool) -> set:
+        q = connection.ops.quote_name
+        into = self._into()
         can_return = returning and connection.features.can_return_rows_from_bulk_insert
         inserted: set = set()
         if returning and not can_return:
@@ -187,15 +203,18 @@ class Table:
                 {c: (canonical_uuid(v) if v is not None and _is_uuid(f) else v) for (c, v), f in zip(r.items(), fields)}
                 for r in rows.values(*columns)
             ])
-        q = connection.ops.quote_name
-        select = ", ".join(f"{q(f.column)}::text" if _is_uuid(f) else q(f.column) for f in fields)
-        key_type = "uuid" if _is_uuid(by_field) else by_field.db_type(connection)
-        sql = (
-            f"SELECT {select} FROM {q(self.model._meta.db_table)} "
-            f"WHERE {q(by_field.column)} = ANY(%b::text[]::{key_type}[]) ORDER BY {q(by_field.column)}"
-        )
-        if lock:
-            sql += " FOR UPDATE"
+
+        def build() -> str:
+            q = connection.ops.quote_name
+            select = ", ".join(f"{q(f.column)}::text" if _is_uuid(f) else q(f.column) for f in fields)
+            key_type = "uuid" if _is_uuid(by_field) else by_field.db_type(connection)
+            sql = (
+                f"SELECT {select} FROM {q(self.model._meta.db_table)} "
+                f"WHERE {q(by_field.column)} = ANY(%b::text[]::{key_type}[]) ORDER BY {q(by_field.column)}"
+            )
+            return sql + " FOR UPDATE" if lock else sql
+
+        sql = self._sql(("select", by_field.column, tuple(columns), lock), build)
         cursor = self._cursor()
         cursor.execute(sql, [list(map(str, keys))])
         return Pending(cursor, lambda fetched: [dict(zip(columns, r)) for r in fetched])
@@ -207,11 +226,10 @@ class Table:
         q = connection.ops.quote_name
         table = q(self.model._meta.db_table)
         if is_postgresql():
-            assignments = ", ".join(f"{q(c)} = v.{q(c)}" for c in self.columns)
-            sql = (
-                f"UPDATE {table} AS t SET {assignments} FROM ({self._unnest(extra_key=True)}) AS v "
-                f'WHERE t.{q(self.pk.column)} = v."__key"'
-            )
+            sql = self._sql(("update",), lambda: (
+                f"UPDATE {table} AS t SET {', '.join(f'{q(c)} = v.{q(c)}' for c in self.columns)} "
+                f'FROM ({self._unnest(extra_key=True)}) AS v WHERE t.{q(self.pk.column)} = v."__key"'
+            ))
             cursor = self._cursor()
             cursor.execute(sql, [list(column) for column in zip(*rows)])
             return
