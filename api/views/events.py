@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import gc
 import json
-import queue
 import threading
 import time
 import zlib
-from concurrent.futures import Future
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections, connections
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
@@ -65,57 +61,17 @@ def events_of(data: bytes, max_events: int) -> list:
     return events
 
 
-class IngestThreads:
-    """A few long-lived threads that serve event batches, so their database connections persist.
+class _NoIngestThreads:
+    """Compatibility for tests/api/test_events.py, which stops the former ingest threads
+    (long-lived threads that kept their database connections; the connection pool,
+    orchestrator/config.py, made them unnecessary). Remove with that import."""
 
-    Under ASGI Django serves every request on a new thread, hence on a new
-    database connection, and opening one (a new PostgreSQL backend, cold caches)
-    costs more than storing a batch of 500 events.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self.threads: list[threading.Thread] = []
-        self.lock = threading.Lock()
-
-    def run(self, fn, *args, **kwargs):
-        with self.lock:
-            if len(self.threads) < self.size:
-                thread = threading.Thread(target=self._work, name=f"ingest-{len(self.threads)}", daemon=True)
-                thread.start()
-                self.threads.append(thread)
-        done: Future = Future()
-        self.jobs.put((done, fn, args, kwargs))
-        return done.result()
-
-    def _work(self) -> None:
-        while True:
-            done, fn, args, kwargs = self.jobs.get()
-            if fn is None:  # stop: close this thread's connections and end
-                connections.close_all()
-                done.set_result(None)
-                return
-            close_old_connections()  # drops this thread's connection if broken or older than CONN_MAX_AGE
-            try:
-                done.set_result(fn(*args, **kwargs))
-            except BaseException as exc:
-                done.set_exception(exc)
-            finally:
-                close_old_connections()
-
-    def stop(self) -> None:
-        """End the threads and close their connections (tests, shutdown)."""
-        with self.lock:
-            threads, self.threads = self.threads, []
-            stops = [Future() for _ in threads]
-            for done in stops:
-                self.jobs.put((done, None, (), {}))
-        for done in stops:
-            done.result()
+    @staticmethod
+    def stop() -> None:
+        """Nothing to stop: requests return their connections to the pool."""
 
 
-ingest_threads = IngestThreads(size=4)
+ingest_threads = _NoIngestThreads()
 
 
 class CollectorPause:
@@ -170,11 +126,6 @@ ERROR_RESPONSE = inline_serializer("EventBatchError", {"error": serializers.Char
 class EventBatchView(APIView):
     required_scope = "ingest"
     parser_classes = [JSONParser]  # documents the media type; the body is read by `decoded_body`
-
-    def dispatch(self, request, *args, **kwargs):
-        if isinstance(request, ASGIRequest):  # authentication included: its query needs a connection too
-            return ingest_threads.run(super().dispatch, request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)  # WSGI and the test client: this thread's connection
 
     @extend_schema(
         operation_id="events_ingest",
