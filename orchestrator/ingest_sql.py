@@ -6,7 +6,8 @@ Values arrive in Python form: canonical UUID *strings*, aware datetimes, JSON
 *text* for JSON columns. On PostgreSQL each column travels as one binary array
 parameter (`unnest`), and statements are sent in a pipeline: a `Pending`
 result is only waited for when read, so independent statements share one round
-trip. On SQLite statements run at once.
+trip. The statements are prepared on the server (each connection parses and
+plans each kind once, not once per batch). On SQLite statements run at once.
 """
 from __future__ import annotations
 
@@ -34,8 +35,14 @@ def pipeline() -> Iterator[None]:
         yield
         return
     connection.ensure_connection()
-    with connection.connection.pipeline():
-        yield
+    conn = connection.connection
+    threshold = conn.prepare_threshold  # Django's default: None, nothing prepared
+    conn.prepare_threshold = 0  # lets Table's statements be server-side prepared (`prepare=True`)
+    try:
+        with conn.pipeline():
+            yield
+    finally:
+        conn.prepare_threshold = threshold
 
 
 class Pending:
@@ -145,7 +152,7 @@ class Table:
         if is_postgresql():
             sql = self._sql(("insert", returning), lambda: self._insert_sql(returning))
             cursor = self._cursor()
-            cursor.execute(sql, [list(column) for column in zip(*rows)])
+            cursor.execute(sql, [list(column) for column in zip(*rows)], prepare=True)
             if not returning:
                 return Pending(value=set())
             return Pending(cursor, lambda fetched: {r[0] for r in fetched})
@@ -216,7 +223,7 @@ class Table:
 
         sql = self._sql(("select", by_field.column, tuple(columns), lock), build)
         cursor = self._cursor()
-        cursor.execute(sql, [list(map(str, keys))])
+        cursor.execute(sql, [list(map(str, keys))], prepare=True)
         return Pending(cursor, lambda fetched: [dict(zip(columns, r)) for r in fetched])
 
     def update(self, rows: Sequence[Sequence[Any]]) -> None:
@@ -231,7 +238,7 @@ class Table:
                 f'FROM ({self._unnest(extra_key=True)}) AS v WHERE t.{q(self.pk.column)} = v."__key"'
             ))
             cursor = self._cursor()
-            cursor.execute(sql, [list(column) for column in zip(*rows)])
+            cursor.execute(sql, [list(column) for column in zip(*rows)], prepare=True)
             return
         assignments = ", ".join(f"{q(c)} = %s" for c in self.columns)
         sql = f"UPDATE {table} SET {assignments} WHERE {q(self.pk.column)} = %s"
