@@ -318,7 +318,7 @@ def main() -> int:
                 rows.append(("  server process CPU per event", f"{statistics.median(cpu):.1f} µs",
                              f"Daphne+Django, all threads; = {1e6 / statistics.median(cpu):,.0f} events/s per busy core"))
                 rows.append(("  PostgreSQL CPU per event", f"{statistics.median(db_cpu):.1f} µs",
-                             "backends of the server's database connections (they persist: see api/views/events.py)"))
+                             "backends of the server's pooled database connections (orchestrator/config.py)"))
                 print(f"  ... {rows[-3:]}", file=sys.stderr, flush=True)
         for batch in (500, 5_000):
             rates = measure_concurrent_ingest(base, ingest_key, 2, batch, args.events, args.runs)
