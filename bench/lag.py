@@ -65,13 +65,28 @@ class KeepSink:
         pass
 
 
-def completed_task_runs(db, flow_run_id: str) -> int:
-    key = flow_run_id.replace("-", "") if db.sqlite_path is not None else flow_run_id
-    rows = db._query(
-        "SELECT COUNT(*) FROM orchestrator_taskrun "
-        f"WHERE flow_run_id = '{key}' AND state_type = 'COMPLETED'"
-    )
-    return rows[0][0]
+class CompletedCounter:
+    """Counts a flow run's COMPLETED task runs over one connection kept open: polling every
+    10 ms must not itself load the machine (a new PostgreSQL connection per poll forks a backend)."""
+
+    def __init__(self, db) -> None:
+        self.sqlite = db.sqlite_path is not None
+        if self.sqlite:
+            import sqlite3
+
+            self.conn = sqlite3.connect(db.sqlite_path, timeout=30, isolation_level=None)
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(db.url, autocommit=True, connect_timeout=10)
+
+    def __call__(self, flow_run_id: str) -> int:
+        key = flow_run_id.replace("-", "") if self.sqlite else flow_run_id
+        sql = f"SELECT COUNT(*) FROM orchestrator_taskrun WHERE flow_run_id = '{key}' AND state_type = 'COMPLETED'"
+        return self.conn.execute(sql).fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def main() -> None:
@@ -83,6 +98,7 @@ def main() -> None:
 
     with running_server() as server, tempfile.TemporaryDirectory(prefix="orch-lag-home-") as home:
         shipping = ShippingSink(server.url, server.key, home)
+        completed_task_runs = CompletedCounter(server.db)
         null, keep = NullSink(), KeepSink()
         walls: dict[str, list[float]] = {"off": [], "kept": [], "on": []}
         lags: list[float] = []
@@ -99,7 +115,7 @@ def main() -> None:
                 walls[mode].append(returned - start)
                 if mode == "on":
                     deadline = returned + args.lag_timeout
-                    while completed_task_runs(server.db, flow_run_id) < args.tasks:
+                    while completed_task_runs(flow_run_id) < args.tasks:
                         if time.perf_counter() > deadline:
                             raise SystemExit(f"the server did not show {args.tasks} completed task runs "
                                              f"within {args.lag_timeout}s")
@@ -108,6 +124,7 @@ def main() -> None:
                 sink.flush(60)  # the next run starts from an empty queue
         set_sink(None)
         shipping.close()
+        completed_task_runs.close()
 
     off, kept, on = (statistics.median(walls[mode]) for mode in ("off", "kept", "on"))
     database = "PostgreSQL" if server.db.sqlite_path is None else "SQLite"
