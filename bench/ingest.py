@@ -305,7 +305,8 @@ def main() -> int:
 
         port = free_port()
         daphne = str(Path(PYTHON).parent / "daphne")
-        server = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), "orchestrator.asgi:application"],
+        # As `make up` runs it (orchestrator/management/commands/up.py): -v 0, no per-request access log.
+        server = subprocess.Popen([daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port), "orchestrator.asgi:application"],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for_port(port, server)
         base = f"http://127.0.0.1:{port}"
