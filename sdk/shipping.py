@@ -103,6 +103,7 @@ class ShippingSink:
 
     def _reset_state(self) -> None:
         self._queue: deque = deque()
+        self._check_at = 1  # queue length at which emit takes its slow path; 1: start the thread
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._inflight: list[dict] | None = None
@@ -120,16 +121,34 @@ class ShippingSink:
     # -- the user's side: never blocks on the network, never raises -------------
 
     def emit(self, event: dict) -> None:
+        # Hot path: one append and one comparison. Everything else (starting the thread, waking
+        # it for a burst, spilling past the bound) happens when the queue reaches `_check_at`.
+        queue = self._queue
+        queue.append(event)
+        if len(queue) >= self._check_at:
+            self._on_queue_growth()
+
+    def _on_queue_growth(self) -> None:
         try:
-            queue = self._queue
-            if len(queue) < self.queue_size:
-                queue.append(event)
-                if len(queue) == self._wake_at:
-                    self._wake.set()  # a burst: ship before the queue fills up and spills to disk
-            else:
-                self._spill([event], fsync=False, by_thread=False)
             if self._thread is None and not self._closed:
                 self._start()
+            queue = self._queue
+            if len(queue) > self.queue_size:
+                last = queue.pop()
+                if last.__class__ is _Barrier:
+                    queue.append(last)  # a flush barrier never leaves memory
+                else:
+                    self._spill([last], fsync=False, by_thread=False)
+            elif len(queue) >= self._wake_at:
+                self._wake.set()  # a burst: ship before the queue fills up and spills to disk
+            # Until the thread takes a batch, only an overflow needs the slow path again.
+            bound = self.queue_size + 1
+            if self._closed:
+                self._check_at = 1
+            elif len(queue) >= self._wake_at:
+                self._check_at = bound
+            else:
+                self._check_at = min(self._wake_at, bound)
         except Exception:
             pass
 
@@ -166,6 +185,7 @@ class ShippingSink:
                 return
             self._closed = True
             self.queue_size = 0  # late emits go straight to the spool
+            self._check_at = 1
             rest = [e for e in self._queue if e.__class__ is not _Barrier]
             self._queue.clear()
             leftover = (self._inflight or []) + rest
@@ -273,6 +293,8 @@ class ShippingSink:
     def _take(self) -> list[dict]:
         batch: list[dict] = []
         queue = self._queue
+        if not self._closed:
+            self._check_at = min(self._wake_at, self.queue_size + 1)  # wake again at the next burst
         while queue and len(batch) < self.batch_size:
             item = queue.popleft()
             if item.__class__ is _Barrier:
