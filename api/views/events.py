@@ -61,19 +61,6 @@ def events_of(data: bytes, max_events: int) -> list:
     return events
 
 
-class _NoIngestThreads:
-    """Compatibility for tests/api/test_events.py, which stops the former ingest threads
-    (long-lived threads that kept their database connections; the connection pool,
-    orchestrator/config.py, made them unnecessary). Remove with that import."""
-
-    @staticmethod
-    def stop() -> None:
-        """Nothing to stop: requests return their connections to the pool."""
-
-
-ingest_threads = _NoIngestThreads()
-
-
 class CollectorPause:
     """Pauses Python's cyclic garbage collector while batches are being decoded and stored.
 

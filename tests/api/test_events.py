@@ -9,7 +9,6 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api.models import APIKey
-from api.views.events import ingest_threads
 from orchestrator.models import FlowRun, Log, TaskRun
 from tests.orchestrator.event_factory import at, completed_task_run, flow_run_created, log, new_id
 
@@ -192,10 +191,7 @@ def post_over_asgi(body: str, headers: dict):
     from asgiref.sync import async_to_sync
     from django.test import AsyncClient
 
-    try:
-        return async_to_sync(AsyncClient().post)(URL, body, content_type="application/json", headers=headers)
-    finally:
-        ingest_threads.stop()  # closes their connections, so the test database can be dropped
+    return async_to_sync(AsyncClient().post)(URL, body, content_type="application/json", headers=headers)
 
 
 @pytest.mark.django_db(transaction=True)
