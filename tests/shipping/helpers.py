@@ -78,11 +78,11 @@ class RecordingSink:
         self.sink.close(timeout)
 
 
-class FailingServer:
-    """An HTTP server that answers every request with one fixed status (for 5xx cases)."""
+class StubServer:
+    """A tiny HTTP server on a free loopback port for answers the real server never gives.
+    Subclasses say how to answer a POST body in `answer(body) -> (status, json_body)`."""
 
-    def __init__(self, status: int = 500) -> None:
-        self.status = status
+    def __init__(self) -> None:
         self.requests = 0
         outer = self
 
@@ -93,19 +93,33 @@ class FailingServer:
                 pass
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests += 1
-                body = json.dumps({"error": "internal error"}).encode()
-                self.send_response(outer.status)
+                status, body = outer.answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                data = json.dumps(body).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(data)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/api"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
+    def answer(self, body: bytes) -> tuple[int, dict]:
+        raise NotImplementedError
+
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class FailingServer(StubServer):
+    """Answers every request with one fixed status (for 5xx cases)."""
+
+    def __init__(self, status: int = 500) -> None:
+        self.status = status
+        super().__init__()
+
+    def answer(self, body: bytes) -> tuple[int, dict]:
+        self.requests += 1
+        return self.status, {"error": "internal error"}

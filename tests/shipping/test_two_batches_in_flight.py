@@ -5,59 +5,40 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from sdk.shipping import ShippingSink
-from tests.shipping.helpers import log_event
+from tests.shipping.helpers import StubServer, log_event
 
 
-class SlowServer:
+class SlowServer(StubServer):
     """Answers each POST after `delay` seconds; records the event ids of accepted batches and the
     most requests it saw at once. `fail_requests` lists request numbers (1-based) answered 503."""
 
     def __init__(self, delay: float = 0.05, fail_requests: tuple[int, ...] = ()) -> None:
         self.delay, self.fail_requests = delay, set(fail_requests)
         self.received: list[str] = []
-        self.requests = self.active = self.peak = 0
-        lock = threading.Lock()
-        outer = self
+        self.active = self.peak = 0
+        self._lock = threading.Lock()
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                events = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))["events"]
-                with lock:
-                    outer.requests += 1
-                    number = outer.requests
-                    outer.active += 1
-                    outer.peak = max(outer.peak, outer.active)
-                time.sleep(outer.delay)
-                with lock:
-                    outer.active -= 1
-                    failed = number in outer.fail_requests
-                    if not failed:
-                        outer.received += [e["id"] for e in events]
-                status, body = (503, {"error": "busy"}) if failed else (200, {"accepted": len(events), "duplicates": 0, "rejected": []})
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/api"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def answer(self, body: bytes) -> tuple[int, dict]:
+        events = json.loads(body)["events"]
+        with self._lock:
+            self.requests += 1
+            number = self.requests
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(self.delay)
+        with self._lock:
+            self.active -= 1
+            failed = number in self.fail_requests
+            if not failed:
+                self.received += [e["id"] for e in events]
+        if failed:
+            return 503, {"error": "busy"}
+        return 200, {"accepted": len(events), "duplicates": 0, "rejected": []}
 
 
 @pytest.fixture
