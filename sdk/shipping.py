@@ -113,6 +113,7 @@ class ShippingSink:
         self._retry_at = 0.0
         self._next_scan = 0.0  # when to look for abandoned spool files again
         self._warned: set[str] = set()
+        self._pending_warnings: list[tuple[float, str]] = []  # (deadline, text) not yet on a logger
         self._stopping = False
         self._burst_start: float | None = None  # when the thread first saw the current burst
         self._burst_len = 0
@@ -130,6 +131,9 @@ class ShippingSink:
 
     def _on_queue_growth(self) -> None:
         try:
+            if self._pending_warnings:
+                self._check_at = min(self._wake_at, self.queue_size + 1)
+                self._deliver_warnings(in_user_thread=True)
             if self._thread is None and not self._closed:
                 self._start()
             queue = self._queue
@@ -199,6 +203,7 @@ class ShippingSink:
                 pending = True
                 log.warning("could not write the spool in %s: %s", self.spool.directory, exc)
             self._transport.close()
+        self._deliver_warnings(in_user_thread=False, force=True)
         if not delivered and pending:
             log.warning(
                 "%s did not acknowledge every event within %.1fs; the rest is kept in %s and will "
@@ -225,6 +230,8 @@ class ShippingSink:
         while not self._stopping:
             woken = self._wake.wait(interval)
             self._wake.clear()
+            if self._pending_warnings:
+                self._deliver_warnings(in_user_thread=False)
             if self._stopping:
                 return
             if not woken and self._producer_busy():
@@ -469,9 +476,37 @@ class ShippingSink:
             self._warn_once(outcome.problem, "%s; events are kept and retried", outcome.message)
 
     def _warn_once(self, problem: str, message: str, *args) -> None:
+        """Warn once per kind of problem, on the logger of the run that is emitting (issue 4):
+        the next emit in a user thread takes the slow path and logs it there. Outside any run,
+        or if no run emits within a second, it goes to the `sdk.shipping` logger."""
         if problem not in self._warned:
             self._warned.add(problem)
-            log.warning(message, *args)
+            self._pending_warnings.append((time.monotonic() + 1.0, message % args if args else message))
+            self._check_at = 0
+
+    def _deliver_warnings(self, in_user_thread: bool, force: bool = False) -> None:
+        now = time.monotonic()
+        while self._pending_warnings:
+            deadline, text = self._pending_warnings[0]
+            if not (in_user_thread or force) and now < deadline:
+                return
+            try:
+                self._pending_warnings.pop(0)
+            except IndexError:
+                return
+            run_logger = None
+            if in_user_thread:
+                from sdk.exceptions import MissingContextError
+                from sdk.logs import get_run_logger
+
+                try:
+                    run_logger = get_run_logger()
+                except MissingContextError:
+                    pass
+            if run_logger is not None:
+                run_logger.warning("Reporting to the server: %s", text)
+            else:
+                log.warning(text)
 
     # -- fork ------------------------------------------------------------------------
 
