@@ -12,6 +12,7 @@ plans each kind once, not once per batch). On SQLite statements run at once.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -43,6 +44,17 @@ def pipeline() -> Iterator[None]:
             yield
     finally:
         conn.prepare_threshold = threshold
+
+
+def _sqlite_uuid(value: str) -> str:
+    return value.replace("-", "")  # Django stores UUIDs as 32 hex digits on SQLite
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    # What Django's SQLite adapter stores (naive UTC, str()), without its per-value dispatch.
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return str(value)
 
 
 class Pending:
@@ -81,6 +93,10 @@ class Table:
         self.pk = model._meta.pk
         self.is_uuid = [_is_uuid(f) for f in self.fields]
         self.is_json = [isinstance(f, models.JSONField) for f in self.fields]
+        self.sqlite_converters = [
+            _sqlite_uuid if self.is_uuid[i] else _sqlite_datetime if isinstance(f, models.DateTimeField) else None
+            for i, f in enumerate(self.fields)
+        ]
 
     def _sql(self, kind: tuple, build: Callable[[], str]) -> str:
         """The SQL of one kind of statement on these columns, built once per process (building it
@@ -126,15 +142,7 @@ class Table:
     # --- SQLite: plain parameters ---
 
     def _sqlite_row(self, row: Sequence[Any]) -> list[Any]:
-        out = []
-        for i, value in enumerate(row):
-            if value is not None:
-                if self.is_uuid[i]:
-                    value = value.replace("-", "")  # Django stores UUIDs as 32 hex digits on SQLite
-                elif isinstance(self.fields[i], models.DateTimeField):
-                    value = connection.ops.adapt_datetimefield_value(value)
-            out.append(value)
-        return out
+        return [v if c is None or v is None else c(v) for c, v in zip(self.sqlite_converters, row)]
 
     def _from_sqlite_key(self, value: Any) -> Any:
         return canonical_uuid(value) if _is_uuid(self.pk) else value
