@@ -137,8 +137,9 @@ class TaskRun(_Run):
             "run_count": self.run_count,
             "state_type": state.type._value_,
             "state_name": state.name,
-            "state_message": state.message,
         }
+        if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
+            event["state_message"] = state.message
         if state.type is StateType.COMPLETED or state.data is not None:
             self._decorate(event, state)
         events.emit(event)
@@ -206,8 +207,9 @@ class FlowRun(_Run):
             "run_count": self.run_count,
             "state_type": state.type._value_,
             "state_name": state.name,
-            "state_message": state.message,
         }
+        if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
+            event["state_message"] = state.message
         self._decorate(event, state)
         events.emit(event)
         return state

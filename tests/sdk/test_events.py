@@ -83,7 +83,7 @@ def test_state_events_carry_the_state_flat_and_run_count(sink):
     for event in sink.of_type("task_run.state") + sink.of_type("flow_run.state"):
         assert "state" not in event
         assert event["state_type"] in STATE_TYPES and isinstance(event["state_name"], str)
-        assert event["state_message"] is None or isinstance(event["state_message"], str)
+        assert event.get("state_message") is None or isinstance(event["state_message"], str)
         assert isinstance(event["run_count"], int)
     assert all("flow_run_id" in e for e in sink.of_type("task_run.state"))
 
@@ -154,3 +154,34 @@ def test_parameters_render_json_safe(sink):
     assert params["a"] == {"k": [1, 2]} and params["b"] == [3] and params["c"] == "nan"
     assert params["d"].startswith("<object object")
     assert len(params["e"]) == 10_001 and params["e"].endswith("…")
+
+
+def test_state_events_of_a_trivial_task_stay_within_ten_keys(sink):
+    # Ten keys fit CPython's 16-slot dict table; an eleventh doubles each queued event's size.
+    @task
+    def add_one(x: int) -> int:
+        return x + 1
+
+    @flow
+    def trivial() -> int:
+        return add_one(1)
+
+    trivial()
+    states = sink.of_type("task_run.state")
+    assert [e["state_name"] for e in states] == ["Running", "Completed"]
+    assert all(len(e) <= 10 for e in states), [sorted(e) for e in states]
+    assert "state_message" not in states[-1] and states[-1]["result"] == 2
+
+
+def test_a_state_with_a_message_carries_it(sink):
+    @task
+    def boom() -> None:
+        raise ValueError("no way")
+
+    @flow
+    def failing() -> None:
+        boom(return_state=True)
+
+    failing()
+    failed = [e for e in sink.of_type("task_run.state") if e["state_type"] == "FAILED"]
+    assert len(failed) == 1 and "no way" in failed[0]["state_message"]
