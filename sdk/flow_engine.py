@@ -14,9 +14,9 @@ from sdk.exceptions import FlowRunTimeout, UpstreamTaskError
 from sdk.hooks import run_state_hooks
 from sdk.rendering import render_parameters
 from sdk.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
-from sdk.retries import next_delay
+from sdk.retries import next_delay, wait_for_next_attempt
 from sdk.runs import FlowRun, describe_error
-from sdk.states import (AwaitingRetry, Completed, Crashed, Failed, Pending, Retrying, Running, State,
+from sdk.states import (Completed, Crashed, Failed, Pending, Retrying, Running, State,
                         TimedOut, worst_state)
 from sdk.timeouts import call_with_timeout
 
@@ -72,11 +72,7 @@ def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
             run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
             raise
         if state.is_failed() and run.run_count <= flow.retries:
-            delay = next_delay(flow.retry_delays, None, run.run_count - 1)
-            logs.run_failed(run, state.data, delay, run.run_count, flow.retries)
-            run.set_state(AwaitingRetry(f"Retry {run.run_count}/{flow.retries} will start {delay:g} second(s) from now"))
-            if delay > 0:
-                time.sleep(delay)
+            wait_for_next_attempt(run, state.data, next_delay(flow.retry_delays, None, run.run_count - 1), flow.retries)
             continue
         if error is not None:
             logs.run_failed(run, error, None, run.run_count, flow.retries)

@@ -150,10 +150,6 @@ def get_run_logger(**extra: Any) -> RunLogger:
     return RunLogger(flow_run_logger, ctx.flow_run, extra)  # type: ignore[union-attr]
 
 
-def run_logger_for(run: FlowRun | TaskRun) -> RunLogger:
-    return RunLogger(task_run_logger if type(run) is TaskRun else flow_run_logger, run)
-
-
 # -- log_prints ----------------------------------------------------------------------------
 
 _builtin_print = builtins.print

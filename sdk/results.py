@@ -48,6 +48,10 @@ class UnpersistableResultError(TypeError):
     """A value could not be serialised for the result store (not picklable)."""
 
 
+def _expired(expiration: datetime | None, now: datetime | None = None) -> bool:
+    return expiration is not None and expiration <= (now or _now())
+
+
 class ResultRecord:
     """One stored result: `.value`, `.created`, `.expiration` (aware datetimes; expiration may be None)."""
 
@@ -60,7 +64,7 @@ class ResultRecord:
         self.expiration = expiration
 
     def is_expired(self, now: datetime | None = None) -> bool:
-        return self.expiration is not None and self.expiration <= (now or _now())
+        return _expired(self.expiration, now)
 
     def __repr__(self) -> str:
         return f"ResultRecord(key={self.key!r}, created={self.created}, expiration={self.expiration})"
@@ -92,7 +96,7 @@ class FileResultStore:
             expiration = _parse_time(header["expiration"])
             created = _parse_time(header["created"])
             stored_key = header["key"]
-            expired = expiration is not None and expiration <= _now()
+            expired = _expired(expiration)  # inside the try: a naive stored time is a bad header
         except Exception as exc:
             return self._unreadable(key, path, f"bad header: {type(exc).__name__}: {exc}")
         if stored_key != key:
@@ -136,12 +140,6 @@ class FileResultStore:
         blob = b"".join((_MAGIC, json.dumps(header).encode("utf-8"), b"\n", payload))
         _atomic_write(self.path_for(key), blob)
         return ResultRecord(key, value, created, expiration)
-
-    def delete(self, key: str) -> None:
-        try:
-            os.unlink(self.path_for(key))
-        except FileNotFoundError:
-            pass
 
     def _unreadable(self, key: str, path: str, why: str) -> None:
         warnings.warn(

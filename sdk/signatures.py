@@ -17,8 +17,7 @@ _EMPTY = _P.empty
 
 
 class CallSignature:
-    __slots__ = ("signature", "names", "positional", "defaults", "allowed", "simple", "fn_name", "var_positional",
-                 "var_keyword", "is_async")
+    __slots__ = ("signature", "names", "positional", "defaults", "allowed", "simple", "fn_name", "is_async")
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
@@ -30,8 +29,6 @@ class CallSignature:
         self.allowed = frozenset(p.name for p in params if p.kind in (_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY))
         kinds = {p.kind for p in params}
         self.simple = kinds <= {_P.POSITIONAL_OR_KEYWORD, _P.KEYWORD_ONLY}
-        self.var_positional = next((p.name for p in params if p.kind is _P.VAR_POSITIONAL), None)
-        self.var_keyword = next((p.name for p in params if p.kind is _P.VAR_KEYWORD), None)
         self.is_async = inspect.iscoroutinefunction(fn)
 
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:

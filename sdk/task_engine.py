@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from sdk import caching, logs
@@ -20,9 +19,9 @@ from sdk.futures import TaskRunFuture
 from sdk.hooks import run_state_hooks
 from sdk.rendering import render_parameters
 from sdk.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
-from sdk.retries import condition_allows, next_delay
+from sdk.retries import condition_allows, next_delay, wait_for_next_attempt
 from sdk.runs import TaskRun, describe_error
-from sdk.states import (AwaitingRetry, Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying,
+from sdk.states import (Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying,
                         Running, State, TimedOut)
 from sdk.task_runners import ThreadPoolTaskRunner
 from sdk.timeouts import call_with_timeout
@@ -164,10 +163,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
             retries_done = run.run_count - 1
             if retries_done < task.retries and condition_allows(task.retry_condition_fn, task, run, state):
                 delay = next_delay(task.retry_delays, task.retry_jitter_factor, retries_done)
-                logs.run_failed(run, exc, delay, run.run_count, task.retries)
-                run.set_state(AwaitingRetry(f"Retry {run.run_count}/{task.retries} will start {delay:g} second(s) from now"))
-                if delay > 0:
-                    time.sleep(delay)
+                wait_for_next_attempt(run, exc, delay, task.retries)
                 continue
             logs.run_failed(run, exc, None, run.run_count, task.retries)
             return run.set_state(state)
