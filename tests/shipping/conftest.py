@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from sdk.shipping import ShippingSink
+from tests.shipping.helpers import LogRecords
 from tests.shipping.live_server import running_server
 
 
@@ -50,29 +51,10 @@ def home(tmp_path, monkeypatch):
     return path
 
 
-class ShippingLog(logging.Handler):
-    """Collects what the `sdk.shipping` logger says (the `sdk` logger does not propagate to pytest's)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    @property
-    def warnings(self) -> list[str]:
-        return [r.getMessage() for r in self.records if r.levelno >= logging.WARNING]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(r.getMessage() for r in self.records)
-
-
 @pytest.fixture
 def shipping_log():
     logger = logging.getLogger("sdk.shipping")
-    handler = ShippingLog()
+    handler = LogRecords()
     logger.addHandler(handler)
     try:
         yield handler

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -76,6 +77,28 @@ class RecordingSink:
 
     def close(self, timeout: float | None = None) -> None:
         self.sink.close(timeout)
+
+
+class LogRecords(logging.Handler):
+    """Collects what an SDK logger says (the `sdk` logger does not propagate to pytest's)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno >= logging.WARNING]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.getMessage() for r in self.records)
+
+    def about(self, words: str) -> list[logging.LogRecord]:
+        return [r for r in self.records if words in r.getMessage()]
 
 
 class StubServer:

@@ -7,19 +7,8 @@ import time
 
 from sdk import events, flow, task
 from sdk.shipping import ShippingSink
+from tests.shipping.helpers import LogRecords
 from tests.shipping.live_server import free_port
-
-
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def about(self, words: str) -> list[logging.LogRecord]:
-        return [r for r in self.records if words in r.getMessage()]
 
 
 @task
@@ -31,7 +20,7 @@ def test_a_reporting_problem_inside_a_flow_is_warned_once_on_the_flow_runs_logge
     url = f"http://127.0.0.1:{free_port()}/api"  # nothing listens there
     sink = ShippingSink(url, "key", home, flush_interval=0.02, max_delay=0.05, max_backoff=0.05,
                         request_timeout=2, register_atexit=False)
-    seen = Records()
+    seen = LogRecords()
     logging.getLogger("sdk").addHandler(seen)
     old = events.set_sink(sink)
 
@@ -64,7 +53,7 @@ def test_outside_any_run_the_warning_goes_to_the_shipping_logger(home):
     url = f"http://127.0.0.1:{free_port()}/api"
     sink = ShippingSink(url, "key", home, flush_interval=0.02, max_delay=0.05, max_backoff=0.05,
                         request_timeout=2, register_atexit=False)
-    seen = Records()
+    seen = LogRecords()
     logging.getLogger("sdk").addHandler(seen)
     try:
         deadline = time.monotonic() + 20
