@@ -26,6 +26,7 @@ import weakref
 from collections import deque
 from pathlib import Path
 
+from sdk.shipping_warnings import ProblemWarnings
 from sdk.spool import Spool, spool_dir
 
 __all__ = ["ShippingSink"]
@@ -112,8 +113,7 @@ class ShippingSink:
         self._failures = 0
         self._retry_at = 0.0
         self._next_scan = 0.0  # when to look for abandoned spool files again
-        self._warned: set[str] = set()
-        self._pending_warnings: list[tuple[float, str]] = []  # (deadline, text) not yet on a logger
+        self.problems = ProblemWarnings(log)
         self._stopping = False
         self._burst_start: float | None = None  # when the thread first saw the current burst
         self._burst_len = 0
@@ -131,9 +131,9 @@ class ShippingSink:
 
     def _on_queue_growth(self) -> None:
         try:
-            if self._pending_warnings:
+            if self.problems.pending:
                 self._check_at = min(self._wake_at, self.queue_size + 1)
-                self._deliver_warnings(in_user_thread=True)
+                self.problems.deliver(in_user_thread=True)
             if self._thread is None and not self._closed:
                 self._start()
             queue = self._queue
@@ -203,7 +203,7 @@ class ShippingSink:
                 pending = True
                 log.warning("could not write the spool in %s: %s", self.spool.directory, exc)
             self._transport.close()
-        self._deliver_warnings(in_user_thread=False, force=True)
+        self.problems.deliver(in_user_thread=False, force=True)
         if not delivered and pending:
             log.warning(
                 "%s did not acknowledge every event within %.1fs; the rest is kept in %s and will "
@@ -230,8 +230,8 @@ class ShippingSink:
         while not self._stopping:
             woken = self._wake.wait(interval)
             self._wake.clear()
-            if self._pending_warnings:
-                self._deliver_warnings(in_user_thread=False)
+            if self.problems.pending:
+                self.problems.deliver(in_user_thread=False)
             if self._stopping:
                 return
             if not woken and self._producer_busy():
@@ -390,10 +390,7 @@ class ShippingSink:
         undelivered = []
         for batch, outcome in pairs:
             if outcome is not None and outcome.kind == OK:
-                self._succeeded()
-                self.stats["sent"] += len(batch)
-                if outcome.rejected:
-                    self._report_rejected(batch, outcome.rejected)
+                self._accepted(batch, outcome)
             else:
                 undelivered.append(batch)
         for i, batch in enumerate(undelivered):
@@ -419,10 +416,7 @@ class ShippingSink:
                     keep = [e for chunk in ([] if outcome.kind == OK else [part]) + work for e in chunk]
                     return False
                 if outcome.kind == OK:
-                    self._succeeded()
-                    self.stats["sent"] += len(part)
-                    if outcome.rejected:
-                        self._report_rejected(part, outcome.rejected)
+                    self._accepted(part, outcome)
                 elif outcome.kind == SPLIT and len(part) > 1:
                     middle = len(part) // 2
                     work += [part[middle:], part[:middle]]
@@ -441,6 +435,12 @@ class ShippingSink:
             if not spooled:
                 self._inflight = keep or None
 
+    def _accepted(self, batch: list[dict], outcome) -> None:
+        self._succeeded()
+        self.stats["sent"] += len(batch)
+        if outcome.rejected:
+            self._report_rejected(batch, outcome.rejected)
+
     def _report_rejected(self, part: list[dict], rejected: list) -> None:
         self.stats["rejected"] += len(rejected)
         shown = []
@@ -458,7 +458,7 @@ class ShippingSink:
             log.info("%s accepts events again", self.api_url)
         self._failures = 0
         self._retry_at = 0.0
-        self._warned.clear()
+        self.problems.clear()
 
     def _back_off(self, outcome) -> None:
         from sdk.shipping_http import CONFIG
@@ -476,37 +476,8 @@ class ShippingSink:
             self._warn_once(outcome.problem, "%s; events are kept and retried", outcome.message)
 
     def _warn_once(self, problem: str, message: str, *args) -> None:
-        """Warn once per kind of problem, on the logger of the run that is emitting (issue 4):
-        the next emit in a user thread takes the slow path and logs it there. Outside any run,
-        or if no run emits within a second, it goes to the `sdk.shipping` logger."""
-        if problem not in self._warned:
-            self._warned.add(problem)
-            self._pending_warnings.append((time.monotonic() + 1.0, message % args if args else message))
-            self._check_at = 0
-
-    def _deliver_warnings(self, in_user_thread: bool, force: bool = False) -> None:
-        now = time.monotonic()
-        while self._pending_warnings:
-            deadline, text = self._pending_warnings[0]
-            if not (in_user_thread or force) and now < deadline:
-                return
-            try:
-                self._pending_warnings.pop(0)
-            except IndexError:
-                return
-            run_logger = None
-            if in_user_thread:
-                from sdk.exceptions import MissingContextError
-                from sdk.logs import get_run_logger
-
-                try:
-                    run_logger = get_run_logger()
-                except MissingContextError:
-                    pass
-            if run_logger is not None:
-                run_logger.warning("Reporting to the server: %s", text)
-            else:
-                log.warning(text)
+        if self.problems.add(problem, message % args if args else message):
+            self._check_at = 0  # the next emit (in the user's thread, inside its run) logs it
 
     # -- fork ------------------------------------------------------------------------
 
