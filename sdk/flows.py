@@ -4,13 +4,13 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from sdk import names
-from sdk.coroutines import in_worker_thread
-from sdk.flow_engine import run_flow
-from sdk.hooks import check_hooks
-from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
-from sdk.retries import check_retries, normalize_delays
-from sdk.signatures import CallSignature
+from sdk.engine import names
+from sdk.engine.coroutines import in_worker_thread
+from sdk.engine.flow_engine import run_flow
+from sdk.engine.hooks import check_hooks
+from sdk.engine.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
+from sdk.engine.retries import check_retries, normalize_delays
+from sdk.engine.signatures import CallSignature
 from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["Flow", "flow"]
@@ -75,7 +75,7 @@ class Flow(DecoratedFunction):
         """Run the flow now; return its result (or its final State with `return_state=True`);
         for an `async def` flow, a coroutine that does so."""
         parameters = self.signature.bind(args, kwargs)
-        if self.signature.is_async:  # a coroutine, as in Prefect (see sdk/coroutines.py)
+        if self.signature.is_async:  # a coroutine, as in Prefect (see sdk/engine/coroutines.py)
             return in_worker_thread(run_flow, self, parameters, return_state)
         return run_flow(self, parameters, return_state)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 from sdk.states import State, StateType
 
 if TYPE_CHECKING:
-    from sdk.runs import TaskRun
+    from sdk.engine.runs import TaskRun
     from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["TaskRunFuture", "TaskRunFutureList", "wait", "as_completed", "DoneAndNotDoneFutures"]

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, MutableMapping
 from sdk import events
 from sdk.context import innermost_run, task_run_var
 from sdk.exceptions import MissingContextError
-from sdk.runs import FlowRun, TaskRun, user_traceback
-from sdk.stamps import iso_from_epoch, new_id
+from sdk.engine.runs import FlowRun, TaskRun, user_traceback
+from sdk.engine.stamps import iso_from_epoch, new_id
 
 if TYPE_CHECKING:
     from sdk.states import State

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sdk.exceptions import FailedRun, UnfinishedRun
-from sdk.stamps import now, parse_iso
+from sdk.engine.stamps import now, parse_iso
 
 __all__ = [
     "StateType", "State", "Scheduled", "Late", "AwaitingRetry", "Pending", "NotReady",

@@ -5,18 +5,19 @@ import functools
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 
-from sdk import caching, names
+from sdk.caching import task_cache
+from sdk.engine import names
 from sdk.annotations import BaseAnnotation, allow_failure, quote, unmapped
-from sdk.coroutines import in_worker_thread
+from sdk.engine.coroutines import in_worker_thread
 from sdk.exceptions import MappingLengthMismatch, MappingMissingIterable
 from sdk.futures import TaskRunFuture, TaskRunFutureList
-from sdk.hooks import check_hooks
-from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
-from sdk.resolution import resolve
-from sdk.retries import check_jitter, check_retries, exponential_backoff, normalize_delays
-from sdk.signatures import CallSignature
+from sdk.engine.hooks import check_hooks
+from sdk.engine.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
+from sdk.engine.resolution import resolve
+from sdk.engine.retries import check_jitter, check_retries, exponential_backoff, normalize_delays
+from sdk.engine.signatures import CallSignature
 from sdk.states import State
-from sdk.task_engine import call_task, submit_task
+from sdk.engine.task_engine import call_task, submit_task
 from sdk.workers import NOT_AVAILABLE
 
 __all__ = ["Task", "task", "exponential_backoff", "task_input_hash"]
@@ -78,7 +79,7 @@ class Task(DecoratedFunction):
         self.log_prints = check_optional_bool("log_prints", log_prints)
         self.cache_policy = cache_policy
         self.cache_key_fn = cache_key_fn
-        self.cache_policy_in_effect = caching.effective_policy(cache_policy, cache_key_fn)
+        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn)
         if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
             raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
         self.cache_expiration = cache_expiration
@@ -97,7 +98,7 @@ class Task(DecoratedFunction):
     def task_key(self) -> str:
         """`<name>-<hash of module.qualname>`: the same in every process (SPEC §3.1)."""
         if self._task_key is None:
-            from sdk.hashing import task_key
+            from sdk.caching.hashing import task_key
 
             self._task_key = task_key(self.fn, self.name)
         return self._task_key
@@ -114,7 +115,7 @@ class Task(DecoratedFunction):
 
     def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run now, in this thread; return the result (or the final State with `return_state=True`).
-        For an `async def` task: a coroutine that does so (see sdk/coroutines.py)."""
+        For an `async def` task: a coroutine that does so (see sdk/engine/coroutines.py)."""
         parameters = self.signature.bind(args, kwargs)
         if self.signature.is_async:
             return in_worker_thread(call_task, self, parameters, wait_for, return_state)
@@ -201,6 +202,6 @@ def task(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
 
 def task_input_hash(context: Any, arguments: dict[str, Any]) -> str | None:
     """A `cache_key_fn` (Prefect's helper): the task's key and source, and the call's arguments."""
-    from sdk.hashing import hash_objects, hash_source
+    from sdk.caching.hashing import hash_objects, hash_source
 
     return hash_objects(context.task.task_key, hash_source(context.task.fn), arguments)

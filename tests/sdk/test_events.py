@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from sdk import flow, get_run_logger, task
-from sdk.runs import TaskRun
+from sdk.engine.runs import TaskRun
 from sdk.states import Completed, Pending, Running, StateType
 
 STATE_TYPES = {t.value for t in StateType}

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from sdk import flow, task
-from sdk.retries import next_delay
+from sdk.engine.retries import next_delay
 
 from .conftest import created, run_events, state_names
 

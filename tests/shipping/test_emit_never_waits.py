@@ -8,7 +8,7 @@ import signal
 import time
 
 from sdk.shipping import ShippingSink
-from sdk.spool import read_records
+from sdk.shipping.spool import read_records
 from tests.shipping.live_server import wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
 

@@ -10,7 +10,7 @@ import textwrap
 import threading
 import time
 
-from sdk.spool import read_records, spool_dir
+from sdk.shipping.spool import read_records, spool_dir
 from tests.shipping.live_server import ROOT, wait_until
 from tests.shipping.helpers import log_event, synthetic_flow
 

@@ -77,7 +77,7 @@ class FileResultStore:
         self.root = root
 
     def path_for(self, key: str) -> str:
-        from sdk.hashing import stable_digest
+        from sdk.caching.hashing import stable_digest
 
         return os.path.join(self.root, stable_digest(key) + ".result")
 

@@ -19,8 +19,8 @@ from types import TracebackType
 from typing import Any
 
 from sdk import events
-from sdk.rendering import NO_RESULT, json_result
-from sdk.stamps import new_id
+from sdk.engine.rendering import NO_RESULT, json_result
+from sdk.engine.stamps import new_id
 from sdk.states import State, StateType
 
 __all__ = ["TaskRun", "FlowRun", "error_info", "describe_error", "format_error", "user_traceback"]
@@ -28,7 +28,7 @@ __all__ = ["TaskRun", "FlowRun", "error_info", "describe_error", "format_error",
 _ERROR_TYPES = (StateType.FAILED, StateType.CRASHED)
 
 
-_SDK_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # sdk/, not sdk/engine/
 
 
 def user_traceback(exc: BaseException) -> TracebackType | None:

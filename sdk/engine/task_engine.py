@@ -12,19 +12,20 @@ import contextvars
 import os
 from typing import TYPE_CHECKING, Any
 
-from sdk import caching, logs
+from sdk import logs
+from sdk.caching import task_cache
 from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.exceptions import TaskRunTimeout, UpstreamTaskError
 from sdk.futures import TaskRunFuture
-from sdk.hooks import run_state_hooks
-from sdk.rendering import render_parameters
-from sdk.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
-from sdk.retries import condition_allows, next_delay, wait_for_next_attempt
-from sdk.runs import TaskRun, describe_error
+from sdk.engine.hooks import run_state_hooks
+from sdk.engine.rendering import render_parameters
+from sdk.engine.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
+from sdk.engine.retries import condition_allows, next_delay, wait_for_next_attempt
+from sdk.engine.runs import TaskRun, describe_error
 from sdk.states import (Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying,
                         Running, State, TimedOut)
 from sdk.task_runners import ThreadPoolTaskRunner
-from sdk.timeouts import call_with_timeout
+from sdk.engine.timeouts import call_with_timeout
 
 if TYPE_CHECKING:
     from sdk.tasks import Task
@@ -141,7 +142,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
     key = None
     if task.cache_policy_in_effect is not None:
         try:
-            key = caching.compute_key(task.cache_policy_in_effect, ctx)
+            key = task_cache.compute_key(task.cache_policy_in_effect, ctx)
         except Exception as exc:
             logs.run_failed(run, exc, None, 0, 0)
             return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
@@ -149,8 +150,8 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         run.run_count += 1
         run.set_state(Running() if run.run_count == 1 else Retrying())
         if key is not None and not task.refresh_cache:
-            value = caching.read(key)
-            if value is not caching.MISS:
+            value = task_cache.read(key)
+            if value is not task_cache.MISS:
                 return run.set_state(Cached(data=value))
         try:
             result = _call(task, ctx)
@@ -173,7 +174,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         if isinstance(result, State):  # a task may decide its own final state, as in Prefect
             return run.set_state(result)
         if key is not None and task.persist_result is not False:
-            caching.write(key, result, task.cache_expiration, run.label)
+            task_cache.write(key, result, task.cache_expiration, run.label)
         return run.set_state(Completed(data=result))
 
 

@@ -92,7 +92,7 @@ class DecoratedFunction:
         import copy
         import types
 
-        from sdk.signatures import CallSignature
+        from sdk.engine.signatures import CallSignature
 
         bound = copy.copy(self)
         bound.fn = types.MethodType(self.fn, instance)

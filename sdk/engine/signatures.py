@@ -66,7 +66,7 @@ class CallSignature:
             args, kwargs = self.split(params)
             result = fn(*args, **kwargs)
         if self.is_async:
-            from sdk.coroutines import run_to_completion
+            from sdk.engine.coroutines import run_to_completion
 
             return run_to_completion(result)
         return result

@@ -34,7 +34,7 @@ def run_state_hooks(owner: Any, run: Any, state: Any) -> None:
         try:
             result = hook(owner, run, state)
             if inspect.iscoroutine(result):  # an `async def` hook
-                from sdk.coroutines import run_to_completion
+                from sdk.engine.coroutines import run_to_completion
 
                 run_to_completion(result)
         except Exception:

@@ -1,5 +1,5 @@
 """The engine's side of caching: key, lookup and write through `sdk.cache_policies` and
-`sdk.results` (imported only by tasks that cache).
+`sdk.caching.result_store` (imported only by tasks that cache).
 
 A task with neither `cache_policy` nor `cache_key_fn` caches nothing. A key
 that cannot be computed because an input has no stable hash is a warning and
@@ -47,7 +47,7 @@ def compute_key(policy: Any, ctx: TaskRunContext) -> str | None:
 
 def read(key: str) -> Any:
     """The cached value for `key`, or MISS."""
-    from sdk.results import get_result_store
+    from sdk.caching.result_store import get_result_store
 
     try:
         record = get_result_store().read(key)
@@ -58,7 +58,7 @@ def read(key: str) -> Any:
 
 
 def write(key: str, value: Any, expires_after: timedelta | None, label: str) -> None:
-    from sdk.results import get_result_store
+    from sdk.caching.result_store import get_result_store
 
     expiration = datetime.now(timezone.utc) + expires_after if expires_after is not None else None
     try:

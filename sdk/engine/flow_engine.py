@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 from sdk import logs
 from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.exceptions import FlowRunTimeout, UpstreamTaskError
-from sdk.hooks import run_state_hooks
-from sdk.rendering import render_parameters
-from sdk.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
-from sdk.retries import next_delay, wait_for_next_attempt
-from sdk.runs import FlowRun, describe_error
+from sdk.engine.hooks import run_state_hooks
+from sdk.engine.rendering import render_parameters
+from sdk.engine.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
+from sdk.engine.retries import next_delay, wait_for_next_attempt
+from sdk.engine.runs import FlowRun, describe_error
 from sdk.states import (Completed, Crashed, Failed, Pending, Retrying, Running, State,
                         TimedOut, worst_state)
-from sdk.timeouts import call_with_timeout
+from sdk.engine.timeouts import call_with_timeout
 
 if TYPE_CHECKING:
     from sdk.flows import Flow

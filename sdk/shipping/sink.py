@@ -26,8 +26,8 @@ import weakref
 from collections import deque
 from pathlib import Path
 
-from sdk.shipping_warnings import ProblemWarnings
-from sdk.spool import Spool, spool_dir
+from sdk.shipping.problems import ProblemWarnings
+from sdk.shipping.spool import Spool, spool_dir
 
 __all__ = ["ShippingSink"]
 
@@ -71,7 +71,7 @@ class ShippingSink:
         gzip_min_bytes: int = 16 * 1024,
         register_atexit: bool = True,
     ) -> None:
-        from sdk.shipping_http import Transport
+        from sdk.shipping.transport import Transport
 
         self.api_url = api_url
         home = Path(home) if home else Path(os.environ.get("ORCHESTRATOR_HOME") or Path.home() / ".orchestrator")
@@ -98,7 +98,7 @@ class ShippingSink:
     @classmethod
     def from_environment(cls) -> "ShippingSink":
         """Build the sink from ORCHESTRATOR_* variables (never raises on bad values)."""
-        from sdk.shipping_settings import environment_settings
+        from sdk.shipping.settings import environment_settings
 
         return cls(**environment_settings())
 
@@ -354,7 +354,7 @@ class ShippingSink:
         return True
 
     def _send(self, events: list[dict]):
-        from sdk.shipping_http import RETRY, Outcome
+        from sdk.shipping.transport import RETRY, Outcome
 
         try:
             return self._transport.send(events)
@@ -366,7 +366,7 @@ class ShippingSink:
         this process encodes one meanwhile). A batch that does not go through is then delivered
         on its own, exactly as `_deliver` does (splitting, backing off, spooling); sending it
         again is harmless, since the server stores every event once."""
-        from sdk.shipping_http import OK
+        from sdk.shipping.transport import OK
 
         if not second:
             return self._deliver(first, spooled=False)
@@ -402,7 +402,7 @@ class ShippingSink:
 
     def _deliver(self, events: list[dict], spooled: bool) -> bool:
         """POST events, splitting refused batches. False (events kept or spooled) if the server failed."""
-        from sdk.shipping_http import OK, SPLIT
+        from sdk.shipping.transport import OK, SPLIT
 
         if not spooled:
             self._inflight = events
@@ -461,7 +461,7 @@ class ShippingSink:
         self.problems.clear()
 
     def _back_off(self, outcome) -> None:
-        from sdk.shipping_http import CONFIG
+        from sdk.shipping.transport import CONFIG
 
         self._failures += 1
         if outcome is not None and outcome.kind == CONFIG:
