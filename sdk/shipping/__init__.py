@@ -6,6 +6,7 @@ httpx is imported only when the first batch is sent (`transport`).
 """
 from __future__ import annotations
 
+from sdk.shipping.replay import ReplayReport, replay_spool
 from sdk.shipping.sink import ShippingSink
 
-__all__ = ["ShippingSink"]
+__all__ = ["ShippingSink", "ReplayReport", "replay_spool"]

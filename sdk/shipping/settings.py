@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
-__all__ = ["environment_settings"]
+__all__ = ["environment_settings", "orchestrator_home"]
 
 log = logging.getLogger("sdk.shipping")
 
@@ -36,6 +37,11 @@ def _number(name: str, default, cast):
         log.warning("ignoring %s=%r (not a non-negative number); using %s", name, raw, default)
         return default
     return value
+
+
+def orchestrator_home() -> Path:
+    """ORCHESTRATOR_HOME: local state (the spool among it); default ~/.orchestrator."""
+    return Path(os.environ.get("ORCHESTRATOR_HOME") or Path.home() / ".orchestrator")
 
 
 def environment_settings() -> dict:

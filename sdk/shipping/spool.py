@@ -249,6 +249,25 @@ class Spool:
                 self._sealed.remove(spool_file)
         spool_file.remove()
 
+    def pending_records(self) -> int:
+        """Events in this URL's spool files not acknowledged yet (files this process is
+        replaying count from their acknowledged offset)."""
+        with self._lock:
+            held = {f.path: f.acked for f in self._sealed}
+        try:
+            names = sorted(p for p in os.listdir(self.directory) if p.endswith(_SUFFIX))
+        except OSError:
+            return 0
+        total = 0
+        for name in names:
+            path = self.directory / name
+            try:
+                with open(path, "rb") as f:
+                    total += sum(1 for _ in read_records(f, held.get(path, 0)))
+            except OSError:  # replayed and deleted meanwhile
+                continue
+        return total
+
     # -- lifecycle -------------------------------------------------------------
 
     def close(self) -> None:

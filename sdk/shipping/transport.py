@@ -1,14 +1,17 @@
 """One POST of an event batch, and what its answer means for the shipper.
 
-httpx is imported here, and this module is imported only by the shipping
-thread, so `import sdk` never pays for it.
+httpx is imported when the first batch is sent, so neither `import sdk` nor a
+process that reports nothing pays for it.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 
-__all__ = ["Outcome", "Transport"]
+__all__ = ["Outcome", "Transport", "MAX_BATCH_BYTES", "GZIP_MIN_BYTES"]
+
+MAX_BATCH_BYTES = 8 * 1024 * 1024  # half of what the server takes in one request
+GZIP_MIN_BYTES = 16 * 1024  # smaller bodies are sent as they are
 
 # What the shipper does with a batch, by outcome kind:
 OK = "ok"  # acknowledged (some events may be listed as rejected: log and drop those)

@@ -46,7 +46,7 @@ def test_full_queue_spills_to_disk_without_blocking(server, home, make_sink):
         first = [log_event(f"first {i}") for i in range(50)]
         for event in first:
             sink.emit(event)
-        wait_until(lambda: sink._inflight, 10, message="the shipping thread to be stuck in a request")
+        wait_until(lambda: sink.delivery.inflight, 10, message="the shipping thread to be stuck in a request")
         events = [log_event(f"spilled {i}") for i in range(5000)]
         start = time.perf_counter()
         for event in events:
