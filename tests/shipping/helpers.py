@@ -116,7 +116,8 @@ class StubServer:
                 pass
 
             def do_POST(self) -> None:
-                status, body = outer.answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, body = outer.answer_request(dict(self.headers), body)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -130,6 +131,10 @@ class StubServer:
 
     def answer(self, body: bytes) -> tuple[int, dict]:
         raise NotImplementedError
+
+    def answer_request(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+        """Override to look at the request's headers too."""
+        return self.answer(body)
 
     def close(self) -> None:
         self.httpd.shutdown()
