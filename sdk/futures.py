@@ -50,13 +50,18 @@ class TaskRunFuture:
         if self._final is not None:
             return
         runner = self._runner
+        gave_up_slot = False
         if runner is not None:
             if timeout is None and runner.run_here_if_pending(self):
                 return
-            runner.before_blocking_wait(self)
+            gave_up_slot = runner.before_blocking_wait(self)
         done = self._done
-        if done is not None and done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
-            done.release()
+        try:
+            if done is not None and done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+                done.release()
+        finally:
+            if gave_up_slot:
+                runner.after_blocking_wait()  # type: ignore[union-attr]
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
         """The run's return value; raises its exception (or UpstreamTaskError) if it did not complete."""
