@@ -15,6 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.auth import APIKeyPrincipal
 from orchestrator.ingest import ingest_batch
 
 
@@ -110,6 +111,14 @@ BATCH_RESPONSE = inline_serializer(
 ERROR_RESPONSE = inline_serializer("EventBatchError", {"error": serializers.CharField()})
 
 
+def sender_of(request) -> str:
+    """What rows this request stores record as `stored_by`: the API key's name, or the logged-in user."""
+    key = getattr(request.user, "key", None)
+    if isinstance(request.user, APIKeyPrincipal) and key is not None:
+        return key.name
+    return f"session:{request.user.get_username()}"
+
+
 class EventBatchView(APIView):
     required_scope = "ingest"
     parser_classes = [JSONParser]  # documents the media type; the body is read by `decoded_body`
@@ -148,4 +157,4 @@ class EventBatchView(APIView):
                 events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
             except BadBatch as exc:
                 return Response({"error": str(exc)}, status=exc.status_code)
-            return Response(ingest_batch(events).as_response())
+            return Response(ingest_batch(events, stored_by=sender_of(request)).as_response())
