@@ -70,3 +70,33 @@ def test_ingested_rows_record_the_name_of_the_key_that_sent_them(db):
     assert client.post("/api/events/", body, format="json").json()["accepted"] == 2
     assert FlowRun.objects.get(id=fr).stored_by == "test-ingest"
     assert Log.objects.get().stored_by == "test-ingest"
+
+
+def post_gzip(client, raw: bytes):
+    return client.generic("POST", "/api/events/", gzip.compress(raw), content_type="application/json",
+                          HTTP_CONTENT_ENCODING="gzip")
+
+
+def test_a_gzip_bomb_of_tiny_objects_is_refused_before_it_is_decoded(ingest_api, settings):
+    tiny_objects = b'{"events":[' + b"{}," * (16 * 1024 * 1024 // 3 - 10) + b"{}]}"
+    body = gzip.compress(tiny_objects)
+    assert len(body) < 64 * 1024
+    response = post_gzip(ingest_api, tiny_objects)
+    assert response.status_code == 413
+    assert "JSON values" in response.json()["error"]
+
+
+def test_commas_and_brackets_inside_strings_do_not_count_as_values(ingest_api, settings):
+    settings.ORCHESTRATOR_MAX_BATCH_VALUES = 1000
+    fr = new_id()
+    body = json.dumps({"events": [log(1, at(1), "a,{[" * 5000, flow_run_id=fr)]}).encode()
+    response = post_gzip(ingest_api, body)
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+
+
+def test_a_batch_over_the_value_budget_is_refused_with_413(ingest_api, settings):
+    settings.ORCHESTRATOR_MAX_BATCH_VALUES = 1000
+    body = json.dumps({"events": [flow_run_created(new_id(), parameters={"xs": list(range(2000))})]}).encode()
+    response = ingest_api.generic("POST", "/api/events/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert "the limit is 1000" in response.json()["error"]
