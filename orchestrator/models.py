@@ -14,6 +14,8 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from orchestrator.stored_json import StoredJSONField
+
 
 class StateType(models.TextChoices):
     SCHEDULED = "SCHEDULED"
@@ -47,8 +49,8 @@ class Run(models.Model):
 
     id = models.UUIDField(primary_key=True)
     name = models.CharField(max_length=255, blank=True, default="")
-    parameters = models.JSONField(default=dict, blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    parameters = StoredJSONField(default=dict, blank=True)
+    tags = StoredJSONField(default=list, blank=True)
     run_count = models.PositiveIntegerField(default=0)
     # Current state = the state with the greatest (state_timestamp, state_seq).
     state_type = models.CharField(max_length=16, choices=StateType.choices, blank=True, default="")
@@ -63,6 +65,8 @@ class Run(models.Model):
     has_created_event = models.BooleanField(default=False)
     parent_task_run_id = models.UUIDField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         abstract = True
@@ -127,7 +131,7 @@ class TaskRun(Run):
     )
     task_key = models.CharField(max_length=255, blank=True, default="")
     task_name = models.CharField(max_length=255, blank=True, default="")
-    upstream_task_run_ids = models.JSONField(default=list, blank=True)
+    upstream_task_run_ids = StoredJSONField(default=list, blank=True)
 
     objects = TaskRunQuerySet.as_manager()
 
@@ -173,8 +177,10 @@ class StateRecord(models.Model):
     timestamp = models.DateTimeField()
     seq = models.BigIntegerField(default=0)
     run_count = models.PositiveIntegerField(default=0)
-    error = models.JSONField(null=True, blank=True, help_text='{"type", "message", "traceback"} of a failure')
-    result = models.JSONField(null=True, blank=True)
+    error = StoredJSONField(null=True, blank=True, help_text='{"type", "message", "traceback"} of a failure')
+    result = StoredJSONField(null=True, blank=True)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         abstract = True
@@ -213,6 +219,8 @@ class Log(models.Model):
     message = models.TextField()
     timestamp = models.DateTimeField()
     seq = models.BigIntegerField(default=0)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -242,9 +250,30 @@ class Worker(models.Model):
     name = models.CharField(max_length=255, primary_key=True)
     hostname = models.CharField(max_length=255, blank=True, default="")
     pid = models.PositiveIntegerField(null=True, blank=True)
-    task_keys = models.JSONField(default=list, blank=True)
-    flow_names = models.JSONField(default=list, blank=True)
+    task_keys = StoredJSONField(default=list, blank=True)
+    flow_names = StoredJSONField(default=list, blank=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     objects = WorkerQuerySet.as_manager()
+
+
+class CreatedEventConflict(models.Model):
+    """A `*.created` event for a run that already took another one saying something else.
+
+    A run takes one created event; a second one with different fields (a forged or
+    buggy client) is not applied but kept here, with the key that sent it, for review.
+    """
+
+    id = models.UUIDField(primary_key=True)  # the event id
+    run_type = models.CharField(max_length=16)  # "flow_run" or "task_run"
+    run_id = models.UUIDField(db_index=True)
+    occurred = models.DateTimeField()
+    fields = StoredJSONField(help_text="what the event said about the run")
+    stored_by = models.CharField(max_length=150, blank=True, default="")
+    received = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.run_type} {self.run_id}: created event {self.id}"

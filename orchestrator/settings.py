@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from orchestrator.config import (
@@ -111,7 +112,11 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENTS", "10000"))
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
+# JSON values (objects, arrays, scalars) per batch, counted before decoding: bounds the memory a batch takes.
+ORCHESTRATOR_MAX_BATCH_VALUES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_VALUES", "1000000"))
 ORCHESTRATOR_HOME = orchestrator_home()
+# Events dated further ahead of the server's clock are rejected (they would stay "current" forever).
+ORCHESTRATOR_MAX_CLOCK_SKEW = timedelta(seconds=float(os.environ.get("ORCHESTRATOR_MAX_CLOCK_SKEW_SECONDS", "300")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
