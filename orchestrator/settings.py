@@ -11,13 +11,29 @@ from orchestrator.config import (
     env_bool,
     orchestrator_home,
 )
+from orchestrator.secret_key import load_or_create_secret_key
+from orchestrator.security_settings import (  # noqa: F401 (settings are module globals)
+    AXES_COOLOFF_TIME,
+    AXES_FAILURE_LIMIT,
+    AXES_HTTP_RESPONSE_CODE,
+    AXES_LOCKOUT_CALLABLE,
+    AXES_LOCKOUT_PARAMETERS,
+    AXES_RESET_ON_SUCCESS,
+    CONTENT_SECURITY_POLICY,
+    https_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
+ORCHESTRATOR_HOME = orchestrator_home()
+# Unset: a random key made once and kept in $ORCHESTRATOR_HOME/secret-key (0600), shared by this machine's processes.
+SECRET_KEY = os.environ.get("SECRET_KEY") or load_or_create_secret_key(ORCHESTRATOR_HOME)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# HTTPS=true: served behind a TLS-terminating proxy (secure cookies, HSTS, redirect to https).
+HTTPS = env_bool("HTTPS", False)
+globals().update(https_settings(HTTPS))
 
 INSTALLED_APPS = [
     "daphne",  # first: `runserver` serves ASGI through Daphne
@@ -33,6 +49,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally, no CDN (api/views/docs.py)
     "channels",
     "django_htmx",
+    "csp",
+    "axes",  # login throttling: failed logins per client and per username
     "orchestrator",
     "api",
     "dashboard",
@@ -40,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +67,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the login form's message
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client or username before checking passwords
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "orchestrator.urls"
@@ -111,7 +135,6 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENTS", "10000"))
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
-ORCHESTRATOR_HOME = orchestrator_home()
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
