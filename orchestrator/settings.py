@@ -155,6 +155,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Runs, states and logs reported by the SDK; see docs/events.md for the event format.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # No validator badge: it would load an image from a third-party site (and the policy blocks it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
