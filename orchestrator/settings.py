@@ -12,13 +12,29 @@ from orchestrator.config import (
     env_bool,
     orchestrator_home,
 )
+from orchestrator.secret_key import load_or_create_secret_key
+from orchestrator.security_settings import (  # noqa: F401 (settings are module globals)
+    AXES_COOLOFF_TIME,
+    AXES_FAILURE_LIMIT,
+    AXES_HTTP_RESPONSE_CODE,
+    AXES_LOCKOUT_CALLABLE,
+    AXES_LOCKOUT_PARAMETERS,
+    AXES_RESET_ON_SUCCESS,
+    CONTENT_SECURITY_POLICY,
+    https_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
+ORCHESTRATOR_HOME = orchestrator_home()
+# Unset: a random key made once and kept in $ORCHESTRATOR_HOME/secret-key (0600), shared by this machine's processes.
+SECRET_KEY = os.environ.get("SECRET_KEY") or load_or_create_secret_key(ORCHESTRATOR_HOME)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# HTTPS=true: served behind a TLS-terminating proxy (secure cookies, HSTS, redirect to https).
+HTTPS = env_bool("HTTPS", False)
+globals().update(https_settings(HTTPS))
 
 INSTALLED_APPS = [
     "daphne",  # first: `runserver` serves ASGI through Daphne
@@ -34,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally, no CDN (api/views/docs.py)
     "channels",
     "django_htmx",
+    "csp",
+    "axes",  # login throttling: failed logins per client and per username
     "orchestrator",
     "api",
     "dashboard",
@@ -41,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +68,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the login form's message
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client or username before checking passwords
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "orchestrator.urls"
@@ -114,7 +138,6 @@ ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENT
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
 # JSON values (objects, arrays, scalars) per batch, counted before decoding: bounds the memory a batch takes.
 ORCHESTRATOR_MAX_BATCH_VALUES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_VALUES", "1000000"))
-ORCHESTRATOR_HOME = orchestrator_home()
 # Events dated further ahead of the server's clock are rejected (they would stay "current" forever).
 ORCHESTRATOR_MAX_CLOCK_SKEW = timedelta(seconds=float(os.environ.get("ORCHESTRATOR_MAX_CLOCK_SKEW_SECONDS", "300")))
 
@@ -137,6 +160,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Runs, states and logs reported by the SDK; see docs/events.md for the event format.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # No validator badge: it would load an image from a third-party site (and the policy blocks it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {

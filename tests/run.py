@@ -3,8 +3,8 @@
 Phase "sqlite":   every test, on the embedded defaults (SQLite, no Redis needed).
 Phase "postgres": the server suites again, on PostgreSQL at 127.0.0.1:5432.
 
-Under CI=true a missing service fails the run. Elsewhere the phases that need
-it are skipped, and the last lines say so.
+Under CI=true a missing service (or browser) fails the run. Elsewhere the phases
+or suites that need it are skipped, and the last lines say so.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
 SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping"]
+BROWSER_SUITE = "tests/browser"  # Playwright driving Debian's Chromium; runs in the SQLite phase
+CHROMIUM = Path("/usr/bin/chromium")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
 
 
@@ -41,6 +43,16 @@ def postgres_problem() -> str | None:
             conn.execute("select 1")
     except Exception as exc:  # report any failure to connect as the reason
         return f"cannot connect: {exc}".strip()
+    return None
+
+
+def browser_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
     return None
 
 
@@ -90,8 +102,17 @@ def main() -> int:
         print(f"make test: PostgreSQL is required under CI=true and is not usable: {pg}", file=sys.stderr)
         return 1
 
+    browser = browser_problem() if (ROOT / BROWSER_SUITE).is_dir() else None
+    if browser and ci:
+        print(f"make test: the browser tests are required under CI=true and cannot run: {browser}", file=sys.stderr)
+        return 1
+    sqlite_extra = ["-m", "not postgres"]
+    if browser:
+        skipped_suites.append(f"{BROWSER_SUITE}: {browser}")
+        sqlite_extra.append(f"--ignore={BROWSER_SUITE}")
+
     sqlite_env = {"DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None}
-    if run_phase("sqlite", ["tests"], sqlite_env, ["-m", "not postgres", *extra]):
+    if run_phase("sqlite", ["tests"], sqlite_env, [*sqlite_extra, *extra]):
         failed_phases.append("sqlite")
 
     suites = [s for s in SERVER_SUITES if (ROOT / s).is_dir()]

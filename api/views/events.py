@@ -158,7 +158,7 @@ class EventBatchView(APIView):
         responses={
             200: BATCH_RESPONSE,
             400: OpenApiResponse(ERROR_RESPONSE, description="body is not JSON or not {\"events\": [...]}"),
-            401: OpenApiResponse(ERROR_RESPONSE, description="no API key, or an unknown or revoked one"),
+            401: OpenApiResponse(ERROR_RESPONSE, description="no API key, or an unknown, revoked or expired one"),
             403: OpenApiResponse(ERROR_RESPONSE, description="the key's scope is neither ingest nor admin"),
             413: OpenApiResponse(ERROR_RESPONSE, description="too many events or bytes in one batch"),
             415: OpenApiResponse(ERROR_RESPONSE, description="a Content-Encoding other than gzip"),

@@ -82,3 +82,34 @@ def test_runs_are_read_only(admin_client, db):
     page = admin_client.get(f"/admin/orchestrator/flowrun/{run.pk}/change/")
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+
+
+def test_key_list_shows_scope_expiry_and_last_use(admin_client, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    used = APIKey.issue("used-key", "admin", expires_in=timedelta(days=90))[0]
+    used.last_used = timezone.now().replace(year=2026, month=11, day=20, hour=8, minute=15)
+    used.save(update_fields=["last_used"])
+    html = admin_client.get("/admin/api/apikey/").content.decode()
+    for column in ["Scope", "Expires at", "Last used", "Status"]:
+        assert column in html, column
+    assert "Nov. 20, 2026" in html  # its last use
+    assert (used.expires_at.strftime("%b. %d, %Y").replace(" 0", " ")) in html
+
+
+def test_key_status_says_active_expired_or_revoked(admin_client, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    APIKey.issue("live-key", "read", expires_in=timedelta(days=1))
+    expired = APIKey.issue("expired-key", "read", expires_in=timedelta(days=1))[0]
+    APIKey.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    APIKey.issue("revoked-key", "read")[0].revoke()
+    for status, name in [("active", "live-key"), ("expired", "expired-key"), ("revoked", "revoked-key")]:
+        html = admin_client.get(f"/admin/api/apikey/?status={status}").content.decode()
+        assert name in html, status
+        others = {"live-key", "expired-key", "revoked-key"} - {name}
+        assert not any(other in html for other in others), status
