@@ -61,7 +61,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _interrupt)
         self.home = Path(settings.ORCHESTRATOR_HOME)
         self.logs = private_dir(self.home / "logs")
-        supervisor = Supervisor(say=self.stdout.write)
+        supervisor = Supervisor(say=self.say)
         try:
             if port_in_use(host, port):
                 self.fail(busy_port_message(host, port))
@@ -82,11 +82,15 @@ class Command(BaseCommand):
             supervisor.stop()
             self.fail(str(failure))
         except KeyboardInterrupt:
-            self.stdout.write("")
+            self.say("")
             supervisor.stop()
         except Exception:
             supervisor.stop()  # no child outlives an unexpected error
             raise
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()  # through a pipe (`make up | tee`) too, each line when it happens
 
     def fail(self, message: str) -> None:
         self.stderr.write(self.style.ERROR(message))
@@ -161,4 +165,4 @@ class Command(BaseCommand):
             f"  export ORCHESTRATOR_API_URL={url}/api ORCHESTRATOR_API_KEY={key}",
             "Press Ctrl-C to stop.",
         ]
-        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+        self.say(self.style.SUCCESS("\n".join(lines)))
