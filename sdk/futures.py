@@ -1,6 +1,7 @@
 """TaskRunFuture: the handle `.submit()` and `.map()` return; `wait` and `as_completed`."""
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -93,8 +94,6 @@ class TaskRunFuture:
                 try:
                     fn(self)
                 except Exception:  # a broken callback must not break the run or other callbacks
-                    import logging
-
                     logging.getLogger("sdk.engine").exception("Error in a future's done callback %r", fn)
 
     def not_started(self) -> bool:

@@ -4,7 +4,10 @@ Phase "sqlite":   every test, on the embedded defaults (SQLite, no Redis needed)
 Phase "postgres": the server suites again, on PostgreSQL at 127.0.0.1:5432.
 
 Under CI=true a missing service (or browser) fails the run. Elsewhere the phases
-or suites that need it are skipped, and the last lines say so.
+or suites that need it are skipped, and the last lines say so. A phase that collects no test fails
+(a typo in a path must not pass as green), and the PostgreSQL-only tests the
+SQLite phase deselects are counted and named in the last lines, with the phase
+that runs them, or a warning when none does.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,28 +73,50 @@ def counts(xml_path: Path) -> tuple[int, int, int]:
     return tests - failures - skipped, failures, skipped
 
 
+def deselected_file(name: str) -> Path:
+    return RESULTS / f"{name}.deselected"
+
+
+def read_deselected(name: str) -> list[str]:
+    path = deselected_file(name)
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line] if path.exists() else []
+
+
+def describe_tests(node_ids: list[str]) -> list[str]:
+    """`tests/x/test_y.py: test_a, test_b` per module."""
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for node_id in node_ids:
+        module, _, test = node_id.partition("::")
+        by_module[module].append(test)
+    return [f"{module}: {', '.join(tests)}" for module, tests in sorted(by_module.items())]
+
+
 def run_phase(name: str, paths: list[str], env_overrides: dict[str, str | None], extra: list[str]) -> int:
     env = dict(os.environ)
     home = tempfile.mkdtemp(prefix=f"orch-test-{name}-")
     env["ORCHESTRATOR_HOME"] = home
+    env["MAKE_TEST_DESELECTED_FILE"] = str(deselected_file(name))
     for key, value in env_overrides.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
     xml = RESULTS / f"{name}.xml"
-    cmd = [sys.executable, "-m", "pytest", *paths, f"--junitxml={xml}", "-o", "junit_family=xunit2", *extra]
+    cmd = [sys.executable, "-m", "pytest", *paths, f"--junitxml={xml}", "-o", "junit_family=xunit2",
+           "-p", "tests.deselection_report", *extra]
     print(f"\n===== make test: phase {name}: {' '.join(cmd[3:])}", flush=True)
     try:
         rc = subprocess.call(cmd, cwd=ROOT, env=env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    return 0 if rc == 5 else rc  # 5: the phase collected no test
+    if rc == 5:  # pytest: no test was collected (or every one was deselected)
+        print(f"make test: phase {name} collected no tests from {' '.join(paths)}", file=sys.stderr)
+    return rc
 
 
 def main() -> int:
     RESULTS.mkdir(exist_ok=True)
-    for old in RESULTS.glob("*.xml"):
+    for old in [*RESULTS.glob("*.xml"), *RESULTS.glob("*.deselected")]:
         old.unlink()
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     extra = sys.argv[1:]
@@ -121,6 +147,11 @@ def main() -> int:
     elif suites:
         if run_phase("postgres", suites, {"DATABASE_URL": POSTGRES_URL}, extra):
             failed_phases.append("postgres")
+    postgres_only = read_deselected("sqlite")
+    outside_suites = [t for t in postgres_only if not any(t.startswith(s.rstrip("/") + "/") for s in suites)]
+    never_run = postgres_only if pg else outside_suites
+    if outside_suites:  # marked for PostgreSQL, but no phase would ever run them
+        failed_phases.append("postgres (PostgreSQL-only tests outside SERVER_SUITES)")
 
     print("\n===== make test summary")
     total = [0, 0, 0]
@@ -130,9 +161,18 @@ def main() -> int:
         print(f"  phase {xml.stem:9s} {p} passed, {f} failed, {s} skipped")
     if failed_phases:
         print(f"  FAILED phases: {', '.join(failed_phases)}")
+    if postgres_only:
+        print(f"  deselected in phase sqlite (PostgreSQL only): {len(postgres_only)} tests, "
+              f"{len(postgres_only) - len(never_run)} of them run in phase postgres")
+        for line in describe_tests(postgres_only):
+            print(f"    {line}")
+    if never_run:
+        print(f"  !!! NOT RUN: {len(never_run)} PostgreSQL-only tests ran in no phase "
+              f"({'PostgreSQL phase skipped' if pg else 'outside SERVER_SUITES'})")
     for why in skipped_suites:
         print(f"  !!! SKIPPED SUITE: {why}")
-    print(f"total: {total[0]} passed, {total[1]} failed, {total[2]} skipped")
+    print(f"total: {total[0]} passed, {total[1]} failed, {total[2]} skipped, "
+          f"{len(postgres_only)} deselected in phase sqlite")
     return 1 if failed_phases else 0
 
 

@@ -17,6 +17,7 @@ must stay cheap.
 """
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 from typing import Any, Callable
@@ -42,7 +43,7 @@ class UnhashableError(TypeError):
 
 def stable_digest(data: bytes | str) -> str:
     """SHA-256 hex digest of bytes (or of a str as UTF-8)."""
-    import hashlib
+    import hashlib  # on first use: OpenSSL's load costs more than the rest of `import sdk`
 
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
@@ -91,8 +92,6 @@ def hash_source(fn: Callable[..., Any]) -> str:
     source isn't available (REPL, exec, .pyc only), and to its qualified name
     for callables without Python code.
     """
-    import inspect
-
     fn = inspect.unwrap(fn)
     try:
         return stable_digest(inspect.getsource(fn))

@@ -22,11 +22,16 @@ naming the key); the next successful run overwrites it.
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import pickle
 import threading
 import warnings
+import zlib
 from datetime import datetime, timezone
 from typing import Any
+
+from sdk.caching.hashing import stable_digest
 
 __all__ = ["ResultRecord", "FileResultStore", "ResultStoreWarning", "UnpersistableResultError", "get_result_store"]
 
@@ -77,8 +82,6 @@ class FileResultStore:
         self.root = root
 
     def path_for(self, key: str) -> str:
-        from sdk.caching.hashing import stable_digest
-
         return os.path.join(self.root, stable_digest(key) + ".result")
 
     def read(self, key: str) -> ResultRecord | None:
@@ -115,10 +118,6 @@ class FileResultStore:
         Raises `UnpersistableResultError` when the value can't be pickled (nothing
         is written then).
         """
-        import json
-        import pickle
-        import zlib
-
         try:
             payload = pickle.dumps(value, protocol=4)
         except Exception as exc:
@@ -155,8 +154,6 @@ class FileResultStore:
 
 
 def _parse_header(data: bytes) -> tuple[dict, int]:
-    import json
-
     if not data.startswith(_MAGIC):
         raise ValueError("not a result file" if data else "empty file")
     end = data.find(b"\n", len(_MAGIC), len(_MAGIC) + _MAX_HEADER)
@@ -178,9 +175,6 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def _load_payload(header: dict, data: bytes, start: int) -> Any:
-    import pickle
-    import zlib
-
     if header.get("serializer") != "pickle":
         raise ValueError(f"unknown serializer {header.get('serializer')!r}")
     payload = memoryview(data)[start:]

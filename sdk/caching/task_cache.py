@@ -12,6 +12,9 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
+from sdk import cache_policies
+from sdk.cache_policies import UnhashableInputsError
+
 if TYPE_CHECKING:
     from sdk.context import TaskRunContext
 
@@ -27,15 +30,11 @@ def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None)
         return None
     if cache_key_fn is not None and not callable(cache_key_fn):
         raise TypeError(f"cache_key_fn must be callable f(context, parameters), got {cache_key_fn!r}")
-    from sdk import cache_policies
-
     return cache_policies.effective_policy(cache_policy, cache_key_fn)
 
 
 def compute_key(policy: Any, ctx: TaskRunContext) -> str | None:
     """The run's cache key, None when it won't be cached; raises when `cache_key_fn` fails."""
-    from sdk.cache_policies import UnhashableInputsError
-
     flow_ctx = ctx.flow_run_context
     flow_parameters = flow_ctx.parameters if flow_ctx is not None else None
     try:
@@ -47,7 +46,7 @@ def compute_key(policy: Any, ctx: TaskRunContext) -> str | None:
 
 def read(key: str) -> Any:
     """The cached value for `key`, or MISS."""
-    from sdk.caching.result_store import get_result_store
+    from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import
 
     try:
         record = get_result_store().read(key)
@@ -58,7 +57,7 @@ def read(key: str) -> Any:
 
 
 def write(key: str, value: Any, expires_after: timedelta | None, label: str) -> None:
-    from sdk.caching.result_store import get_result_store
+    from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import
 
     expiration = datetime.now(timezone.utc) + expires_after if expires_after is not None else None
     try:

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from sdk import logs
 from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
-from sdk.exceptions import FlowRunTimeout, UpstreamTaskError
-from sdk.engine.hooks import run_state_hooks
+from sdk.engine.attempts import run_to_final_state, start_attempt, wait_for_next_attempt
+from sdk.engine.errors import describe_error
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
-from sdk.engine.retries import next_delay, wait_for_next_attempt
-from sdk.engine.runs import FlowRun, describe_error
-from sdk.states import (Completed, Crashed, Failed, Pending, Retrying, Running, State,
-                        TimedOut, worst_state)
-from sdk.engine.timeouts import call_with_timeout
+from sdk.engine.retries import next_delay
+from sdk.engine.runs import FlowRun
+from sdk.engine.timeouts import TimeLimitReached, call_with_timeout
+from sdk.exceptions import FlowRunTimeout, UpstreamTaskError
+from sdk.states import Completed, Crashed, Failed, Pending, State, TimedOut, worst_state
 
 if TYPE_CHECKING:
     from sdk.flows import Flow
@@ -30,52 +30,44 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
     parent_flow = flow_run_var.get()
     parent_task = task_run_var.get()
     run = FlowRun(
-        flow.run_name(parameters),
-        flow.name,
-        parameters,
-        merge_tags(()),
-        parent_flow.flow_run.id if parent_flow is not None else None,
-        parent_task.task_run.id if parent_task is not None else None,
-        flow.version,
+        name=flow.run_name(parameters),
+        flow_name=flow.name,
+        parameters=parameters,
+        tags=merge_tags(()),
+        parent_flow_run_id=parent_flow.flow_run.id if parent_flow is not None else None,
+        parent_task_run_id=parent_task.task_run.id if parent_task is not None else None,
+        version=flow.version,
     )
     run.emit_created(render_parameters(parameters), Pending())  # the created event carries Pending
     logs.flow_run_created(run)
 
     runner = flow.task_runner.duplicate()
     ctx = FlowRunContext(flow, run, parameters, runner, logs.effective_log_prints(flow.log_prints))
-    flow_token = flow_run_var.set(ctx)
-    task_token = task_run_var.set(None)  # the flow body is not inside the calling task
+    # The flow body is not inside the task that called it (if any): no current task run.
+    context = ((flow_run_var, ctx), (task_run_var, None))
     try:
-        state = _run_attempts(flow, run, ctx)
-        logs.flow_run_finished(run, state)
-        run_state_hooks(flow, run, state)
+        state = run_to_final_state(flow, run, context, lambda: _run_attempts(flow, run, ctx), logs.flow_run_finished)
     finally:
-        task_run_var.reset(task_token)
-        flow_run_var.reset(flow_token)
         runner.shutdown()
     if return_state:
         return state
     return state.result()
 
 
-class _OurTimeout(Exception):
-    pass
-
-
 def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
     while True:
-        run.run_count += 1
-        run.set_state(Running() if run.run_count == 1 else Retrying())
+        start_attempt(run)
         try:
             state, error = _run_body(flow, ctx)
         except BaseException as exc:
             run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
             raise
         if state.is_failed() and run.run_count <= flow.retries:
-            wait_for_next_attempt(run, state.data, next_delay(flow.retry_delays, None, run.run_count - 1), flow.retries)
+            delay = next_delay(flow.retry_delays, None, run.run_count - 1)
+            wait_for_next_attempt(run, state.data, delay=delay, retries=flow.retries)
             continue
         if error is not None:
-            logs.run_failed(run, error, None, run.run_count, flow.retries)
+            logs.run_failed(run, error, retries_exhausted=flow.retries > 0)
         return run.set_state(state)
 
 
@@ -96,8 +88,8 @@ def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | N
         if seconds is None:
             value = flow.signature.call(flow.fn, ctx.parameters)
         else:
-            value = call_with_timeout(flow.signature.call, (flow.fn, ctx.parameters), {}, seconds, _OurTimeout)
-    except _OurTimeout:
+            value = call_with_timeout(flow.signature.call, (flow.fn, ctx.parameters), {}, seconds)
+    except TimeLimitReached:
         return _timed_out(seconds), None
     except Exception as exc:
         runner.wait_for_all(_remaining(deadline))

@@ -5,6 +5,8 @@ import inspect
 import logging
 from typing import Any, Callable
 
+from sdk.engine.coroutines import run_to_completion
+
 __all__ = ["check_hooks", "run_state_hooks"]
 
 Hook = Callable[[Any, Any, Any], Any]
@@ -34,8 +36,6 @@ def run_state_hooks(owner: Any, run: Any, state: Any) -> None:
         try:
             result = hook(owner, run, state)
             if inspect.iscoroutine(result):  # an `async def` hook
-                from sdk.engine.coroutines import run_to_completion
-
                 run_to_completion(result)
         except Exception:
             name = getattr(hook, "__name__", repr(hook))

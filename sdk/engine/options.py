@@ -1,9 +1,16 @@
-"""Checks shared by @task and @flow options: clear TypeErrors at decoration time."""
+"""The options @task and @flow share, checked at decoration time with clear TypeErrors."""
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
 import numbers
+import types
 from typing import Any, Callable
+
+from sdk.engine.hooks import check_hooks
+from sdk.engine.retries import check_retries, normalize_delays
+from sdk.engine.signatures import CallSignature
 
 __all__ = ["check_unknown", "check_callable", "check_timeout", "check_optional_bool", "RunNameTemplate",
            "DecoratedFunction"]
@@ -70,15 +77,58 @@ class RunNameTemplate:
 
 
 class DecoratedFunction:
-    """What Task and Flow share: options kept for `with_options`, and binding on classes.
+    """What Task and Flow share: the options both take (checked here, with clear TypeErrors
+    at decoration time), the run name, options kept for `with_options`, and binding on classes.
 
-    Subclasses set `OPTIONS` (their option names), keep the options they were
-    built with in `_options`, and hold `fn` and `signature`.
+    Subclasses set `DECORATOR` ("@task"), `OPTIONS` (their option names) and
+    `RUN_NAME_OPTION`, and call `_set_shared_options` first in `__init__`.
     """
 
+    DECORATOR = ""
     OPTIONS: tuple[str, ...] = ()
+    RUN_NAME_OPTION = ""
     fn: Callable[..., Any]
     _options: dict[str, Any]
+
+    @classmethod
+    def decorate(cls, fn: Callable[..., Any] | None, options: dict[str, Any]) -> Any:
+        """`@task` / `@task(...)` (and the same for flows): an instance, or a decorator making one."""
+        check_unknown(cls.DECORATOR, options, cls.OPTIONS)
+        if fn is None:
+            return lambda fn: cls(fn, **options)
+        return cls(fn, **options)
+
+    def _set_shared_options(self, fn: Callable[..., Any], options: dict[str, Any], default_name: str) -> None:
+        check_callable(self.DECORATOR, fn)
+        self._options = {k: v for k, v in options.items() if k in self.OPTIONS}
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        name = options["name"]
+        self.name = name if name is not None else default_name
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {name!r}")
+        description = options["description"]
+        self.description = description if description is not None else (getattr(fn, "__doc__", None) or None)
+        self.version = options["version"]
+        self.retries = check_retries(options["retries"])
+        self.retry_delay_seconds = options["retry_delay_seconds"]
+        self.retry_delays = normalize_delays(self.retry_delay_seconds, self.retries)
+        self.timeout_seconds = check_timeout(options["timeout_seconds"])
+        self.log_prints = check_optional_bool("log_prints", options["log_prints"])
+        template = options[self.RUN_NAME_OPTION]
+        setattr(self, self.RUN_NAME_OPTION, template)  # `task_run_name` / `flow_run_name`, as given
+        self._run_name = RunNameTemplate(self.RUN_NAME_OPTION, template) if template is not None else None
+        self.on_completion = check_hooks("on_completion", options["on_completion"])
+        self.on_failure = check_hooks("on_failure", options["on_failure"])
+        self.signature = CallSignature(fn)  # once per task/flow: binding a call must stay cheap
+
+    def run_name(self, parameters: dict[str, Any]) -> str:
+        if self._run_name is None:
+            return self._generated_run_name()
+        return self._run_name.render(parameters)
+
+    def _generated_run_name(self) -> str:
+        raise NotImplementedError
 
     def with_options(self, **overrides: Any) -> Any:
         """A new task/flow with some options changed."""
@@ -89,11 +139,6 @@ class DecoratedFunction:
         # Defined on a class: bind the instance as a method would be.
         if instance is None:
             return self
-        import copy
-        import types
-
-        from sdk.engine.signatures import CallSignature
-
         bound = copy.copy(self)
         bound.fn = types.MethodType(self.fn, instance)
         bound.signature = CallSignature(bound.fn)  # type: ignore[attr-defined]

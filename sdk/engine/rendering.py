@@ -105,7 +105,7 @@ def json_result(value: Any) -> Any:
     if t is str and len(value) <= MAX_RESULT_BYTES // 4:
         return value
     if t in (str, list, tuple, dict):
-        import json
+        import json  # on first use: it costs a quarter of `import sdk`
 
         try:
             text = json.dumps(value, allow_nan=False)

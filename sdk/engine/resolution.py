@@ -13,6 +13,7 @@ dict, named tuples, dataclasses, pydantic models):
 """
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any, Callable
 
@@ -80,7 +81,7 @@ def _same(old: Any, new: list) -> bool:
 
 
 def _walk_dataclass(obj: Any, leaf: Leaf, depth: int) -> Any:
-    import dataclasses
+    import dataclasses  # on first use: it costs a third of `import sdk`
 
     changed_init, changed_other = {}, {}
     for field in dataclasses.fields(obj):
@@ -115,8 +116,6 @@ def _walk_pydantic(obj: Any, leaf: Leaf, depth: int) -> Any:
 
 
 def _walk_subclass(obj: Any, leaf: Leaf, depth: int) -> Any:
-    import copy
-
     if isinstance(obj, dict):
         new_items = [(walk(k, leaf, depth), walk(v, leaf, depth)) for k, v in obj.items()]
         if all(nk is k and nv is v for (nk, nv), (k, v) in zip(new_items, obj.items())):

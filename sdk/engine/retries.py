@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import numbers
 import random
-import time
 from typing import Any, Callable
 
 __all__ = ["normalize_delays", "check_retries", "check_jitter", "next_delay", "exponential_backoff"]
@@ -83,14 +82,3 @@ def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
         return [backoff_factor * 2**attempt for attempt in range(max(retries, 1))]
 
     return delays
-
-
-def wait_for_next_attempt(run: Any, error: BaseException | None, delay: float, retries: int) -> None:
-    """A failed attempt will be retried: log it, enter AwaitingRetry, wait the delay."""
-    from sdk import logs
-    from sdk.states import AwaitingRetry
-
-    logs.run_failed(run, error, delay, run.run_count, retries)
-    run.set_state(AwaitingRetry(f"Retry {run.run_count}/{retries} will start {delay:g} second(s) from now"))
-    if delay > 0:
-        time.sleep(delay)

@@ -14,84 +14,101 @@ of its run the collector traverses (its `parameters` dict keeps it tracked).
 from __future__ import annotations
 
 import itertools
-import os
-from types import TracebackType
 from typing import Any
 
 from sdk import events
+from sdk.engine.errors import error_info
 from sdk.engine.rendering import NO_RESULT, json_result
 from sdk.engine.stamps import new_id
 from sdk.states import State, StateType
 
-__all__ = ["TaskRun", "FlowRun", "error_info", "describe_error", "format_error", "user_traceback"]
+__all__ = ["Run", "TaskRun", "FlowRun"]
 
 _ERROR_TYPES = (StateType.FAILED, StateType.CRASHED)
+_COMPLETED = StateType.COMPLETED
 
 
-_SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # sdk/, not sdk/engine/
+class Run:
+    """What task and flow runs share: identity, attempt count, current state, event sequence."""
 
-
-def user_traceback(exc: BaseException) -> TracebackType | None:
-    """The exception's traceback without the SDK's own leading frames (engine plumbing)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_SDK_DIR):
-        tb = tb.tb_next
-    return tb
-
-
-def describe_error(exc: BaseException) -> str:
-    """`ValueError: message`, even for an exception whose __str__ raises."""
-    try:
-        text = str(exc)
-    except Exception:
-        text = "<unprintable message>"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def format_error(exc: BaseException) -> str:
-    import traceback
-
-    try:
-        return "".join(traceback.format_exception(type(exc), exc, user_traceback(exc)))
-    except Exception:
-        return describe_error(exc)
-
-
-def error_info(exc: BaseException) -> dict[str, str]:
-    message = describe_error(exc).partition(": ")[2]
-    return {"type": type(exc).__name__, "message": message, "traceback": format_error(exc)}
-
-
-class _Run:
     __slots__ = ("id", "name", "run_count", "state", "_seq")
-    _state_event: str = ""
+    created_event_type = ""  # set by each kind of run
+    state_event_type = ""
+    label_prefix = ""
+
+    def __init__(self, name: str) -> None:
+        self.id = new_id()
+        self.name = name
+        self.run_count = 0  # attempts so far
+        self.state: State | None = None
+        self._seq = itertools.count()
 
     def next_seq(self) -> int:
         return next(self._seq)
 
-    def _decorate(self, event: dict[str, Any], state: State) -> None:
+    # Subclasses say which ids an event and a state carry, and what the created event holds.
+    def _new_event(self, type_: str, occurred: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _bind(self, state: State) -> None:
+        raise NotImplementedError
+
+    def _created_fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def emit_created(self, rendered_parameters: dict[str, Any], initial: State) -> None:
+        """Report the run, entering its initial state (Pending) in the same event."""
+        self._bind(initial)
+        self.state = initial
+        event = self._new_event(self.created_event_type, initial.occurred)
+        event.update(self._created_fields())
+        event["parameters"] = rendered_parameters
+        event["state_type"] = initial.type._value_
+        event["state_name"] = initial.name
+        event["state_message"] = initial.message
+        events.emit(event)
+
+    def set_state(self, state: State) -> State:
+        """Enter `state` and report it; returns it."""
+        self._bind(state)
+        self.state = state
+        event = self._new_event(self.state_event_type, state.occurred)
+        event["run_count"] = self.run_count
+        event["state_type"] = state.type._value_
+        event["state_name"] = state.name
+        if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
+            event["state_message"] = state.message
         state_type = state.type
-        if state_type is StateType.COMPLETED:
+        if state_type is _COMPLETED:
             result = json_result(state.data)
             if result is not NO_RESULT:
                 event["result"] = result
         elif state_type in _ERROR_TYPES and isinstance(state.data, BaseException):
             event["error"] = error_info(state.data)
+        events.emit(event)
+        return state
+
+    @property
+    def label(self) -> str:
+        return f"{self.label_prefix} {self.name!r}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, name={self.name!r}, run_count={self.run_count}, state={self.state})"
 
 
-class TaskRun(_Run):
+class TaskRun(Run):
     """One task run. `id`, `name`, `run_count` (attempts so far), `flow_run_id`,
     `task_key`, `task_name`, `tags`, `parent_task_run_id`, `upstream_task_run_ids`, `state`."""
 
     __slots__ = ("flow_run_id", "task_key", "task_name", "tags", "parent_task_run_id", "upstream_task_run_ids")
+    created_event_type = "task_run.created"
+    state_event_type = "task_run.state"
+    label_prefix = "Task run"
 
-    def __init__(self, name: str, task_key: str, task_name: str, flow_run_id: str | None,
-                 parent_task_run_id: str | None, tags: tuple[str, ...], upstream_task_run_ids: tuple[str, ...]) -> None:
-        self.id = new_id()
-        self.name = name
-        self.run_count = 0
-        self.state: State | None = None
-        self._seq = itertools.count()
+    def __init__(self, *, name: str, task_key: str, task_name: str, flow_run_id: str | None,
+                 parent_task_run_id: str | None, tags: tuple[str, ...] = (),
+                 upstream_task_run_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(name)
         self.flow_run_id = flow_run_id
         self.task_key = task_key
         self.task_name = task_name
@@ -99,73 +116,33 @@ class TaskRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.upstream_task_run_ids = upstream_task_run_ids
 
-    def emit_created(self, rendered_parameters: dict[str, Any], initial: State) -> None:
-        """Report the run, entering its initial state (Pending) in the same event."""
-        self.state = initial
-        initial.task_run_id = self.id
-        initial.flow_run_id = self.flow_run_id
-        events.emit({
-            "id": new_id(),
-            "type": "task_run.created",
-            "occurred": initial.occurred,
-            "seq": next(self._seq),
-            "task_run_id": self.id,
-            "flow_run_id": self.flow_run_id,
-            "task_key": self.task_key,
-            "task_name": self.task_name,
-            "name": self.name,
-            "parameters": rendered_parameters,
-            "tags": tuple(self.tags),
-            "parent_task_run_id": self.parent_task_run_id,
-            "upstream_task_run_ids": tuple(self.upstream_task_run_ids),
-            "state_type": initial.type._value_,
-            "state_name": initial.name,
-            "state_message": initial.message,
-        })
+    def _new_event(self, type_: str, occurred: str) -> dict[str, Any]:
+        return {"id": new_id(), "type": type_, "occurred": occurred, "seq": next(self._seq),
+                "task_run_id": self.id, "flow_run_id": self.flow_run_id}
 
-    def set_state(self, state: State) -> State:
+    def _bind(self, state: State) -> None:
         state.task_run_id = self.id
         state.flow_run_id = self.flow_run_id
-        self.state = state
-        event = {
-            "id": new_id(),
-            "type": "task_run.state",
-            "occurred": state.occurred,
-            "seq": next(self._seq),
-            "task_run_id": self.id,
-            "flow_run_id": self.flow_run_id,
-            "run_count": self.run_count,
-            "state_type": state.type._value_,
-            "state_name": state.name,
-        }
-        if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
-            event["state_message"] = state.message
-        if state.type is StateType.COMPLETED or state.data is not None:
-            self._decorate(event, state)
-        events.emit(event)
-        return state
 
-    @property
-    def label(self) -> str:
-        return f"Task run {self.name!r}"
-
-    def __repr__(self) -> str:
-        return f"TaskRun(id={self.id!r}, name={self.name!r}, run_count={self.run_count}, state={self.state})"
+    def _created_fields(self) -> dict[str, Any]:
+        return {"task_key": self.task_key, "task_name": self.task_name, "name": self.name,
+                "tags": tuple(self.tags), "parent_task_run_id": self.parent_task_run_id,
+                "upstream_task_run_ids": tuple(self.upstream_task_run_ids)}
 
 
-class FlowRun(_Run):
+class FlowRun(Run):
     """One flow run. `id`, `name`, `run_count`, `flow_name`, `parameters`, `tags`,
     `parent_flow_run_id`, `parent_task_run_id`, `state`."""
 
     __slots__ = ("flow_name", "parameters", "tags", "parent_flow_run_id", "parent_task_run_id", "version")
+    created_event_type = "flow_run.created"
+    state_event_type = "flow_run.state"
+    label_prefix = "Flow run"
 
-    def __init__(self, name: str, flow_name: str, parameters: dict[str, Any], tags: tuple[str, ...],
-                 parent_flow_run_id: str | None, parent_task_run_id: str | None, version: str | None) -> None:
-        self.id = new_id()
-        self.name = name
-        self.run_count = 0
-        self.state: State | None = None
-        self._seq = itertools.count()
+    def __init__(self, *, name: str, flow_name: str, parameters: dict[str, Any], tags: tuple[str, ...] = (),
+                 parent_flow_run_id: str | None = None, parent_task_run_id: str | None = None,
+                 version: str | None = None) -> None:
+        super().__init__(name)
         self.flow_name = flow_name
         self.parameters = parameters
         self.tags = tags
@@ -173,50 +150,14 @@ class FlowRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.version = version
 
-    def emit_created(self, rendered_parameters: dict[str, Any], initial: State) -> None:
-        """Report the run, entering its initial state (Pending) in the same event."""
-        self.state = initial
-        initial.flow_run_id = self.id
-        events.emit({
-            "id": new_id(),
-            "type": "flow_run.created",
-            "occurred": initial.occurred,
-            "seq": next(self._seq),
-            "flow_run_id": self.id,
-            "flow_name": self.flow_name,
-            "name": self.name,
-            "parameters": rendered_parameters,
-            "tags": tuple(self.tags),
-            "parent_task_run_id": self.parent_task_run_id,
-            "parent_flow_run_id": self.parent_flow_run_id,
-            "version": self.version,
-            "state_type": initial.type._value_,
-            "state_name": initial.name,
-            "state_message": initial.message,
-        })
+    def _new_event(self, type_: str, occurred: str) -> dict[str, Any]:
+        return {"id": new_id(), "type": type_, "occurred": occurred, "seq": next(self._seq),
+                "flow_run_id": self.id}
 
-    def set_state(self, state: State) -> State:
+    def _bind(self, state: State) -> None:
         state.flow_run_id = self.id
-        self.state = state
-        event = {
-            "id": new_id(),
-            "type": "flow_run.state",
-            "occurred": state.occurred,
-            "seq": next(self._seq),
-            "flow_run_id": self.id,
-            "run_count": self.run_count,
-            "state_type": state.type._value_,
-            "state_name": state.name,
-        }
-        if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
-            event["state_message"] = state.message
-        self._decorate(event, state)
-        events.emit(event)
-        return state
 
-    @property
-    def label(self) -> str:
-        return f"Flow run {self.name!r}"
-
-    def __repr__(self) -> str:
-        return f"FlowRun(id={self.id!r}, name={self.name!r}, run_count={self.run_count}, state={self.state})"
+    def _created_fields(self) -> dict[str, Any]:
+        return {"flow_name": self.flow_name, "name": self.name, "tags": tuple(self.tags),
+                "parent_task_run_id": self.parent_task_run_id, "parent_flow_run_id": self.parent_flow_run_id,
+                "version": self.version}

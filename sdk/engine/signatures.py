@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from sdk.engine.coroutines import run_to_completion
+
 __all__ = ["CallSignature"]
 
 _P = inspect.Parameter
@@ -66,8 +68,6 @@ class CallSignature:
             args, kwargs = self.split(params)
             result = fn(*args, **kwargs)
         if self.is_async:
-            from sdk.engine.coroutines import run_to_completion
-
             return run_to_completion(result)
         return result
 

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 from sdk import logs
 from sdk.caching import task_cache
 from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
-from sdk.exceptions import TaskRunTimeout, UpstreamTaskError
-from sdk.futures import TaskRunFuture
-from sdk.engine.hooks import run_state_hooks
+from sdk.engine.attempts import run_to_final_state, start_attempt, wait_for_next_attempt
+from sdk.engine.errors import describe_error
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
-from sdk.engine.retries import condition_allows, next_delay, wait_for_next_attempt
-from sdk.engine.runs import TaskRun, describe_error
-from sdk.states import (Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying,
-                        Running, State, TimedOut)
+from sdk.engine.retries import condition_allows, next_delay
+from sdk.engine.runs import TaskRun
+from sdk.engine.timeouts import TimeLimitReached, call_with_timeout
+from sdk.exceptions import TaskRunTimeout, UpstreamTaskError
+from sdk.futures import TaskRunFuture
+from sdk.states import Cached, Completed, Crashed, Failed, NotReady, Pending, State, TimedOut
 from sdk.task_runners import ThreadPoolTaskRunner
-from sdk.engine.timeouts import call_with_timeout
 
 if TYPE_CHECKING:
     from sdk.tasks import Task
@@ -58,13 +58,13 @@ def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tu
     parent = task_run_var.get()
     upstream_ids, needs_resolution = find_upstreams(parameters, wait_for)
     run = TaskRun(
-        task.run_name(parameters),
-        task.task_key,
-        task.name,
-        flow_ctx.flow_run.id if flow_ctx is not None else None,
-        parent.task_run.id if parent is not None else None,
-        merge_tags(task.tags),
-        tuple(upstream_ids),
+        name=task.run_name(parameters),
+        task_key=task.task_key,
+        task_name=task.name,
+        flow_run_id=flow_ctx.flow_run.id if flow_ctx is not None else None,
+        parent_task_run_id=parent.task_run.id if parent is not None else None,
+        tags=merge_tags(task.tags),
+        upstream_task_run_ids=tuple(upstream_ids),
     )
     run.emit_created(render_parameters(parameters), Pending())  # the created event carries Pending
     return run, needs_resolution
@@ -123,19 +123,13 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         logs.task_run_finished(run, state)
         return state
     except Exception as exc:  # rebuilding an argument failed, e.g. a __post_init__ that raises
-        logs.run_failed(run, exc, None, 0, 0)
+        logs.run_failed(run, exc)
         state = run.set_state(Failed(f"Could not resolve the task's inputs: {describe_error(exc)}", exc))
         logs.task_run_finished(run, state)
         return state
     ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
-    token = task_run_var.set(ctx)
-    try:
-        state = _run_attempts(task, run, ctx)
-        logs.task_run_finished(run, state)
-        run_state_hooks(task, run, state)
-    finally:
-        task_run_var.reset(token)
-    return state
+    return run_to_final_state(task, run, ((task_run_var, ctx),), lambda: _run_attempts(task, run, ctx),
+                              logs.task_run_finished)
 
 
 def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
@@ -144,11 +138,10 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         try:
             key = task_cache.compute_key(task.cache_policy_in_effect, ctx)
         except Exception as exc:
-            logs.run_failed(run, exc, None, 0, 0)
+            logs.run_failed(run, exc)
             return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
     while True:
-        run.run_count += 1
-        run.set_state(Running() if run.run_count == 1 else Retrying())
+        start_attempt(run)
         if key is not None and not task.refresh_cache:
             value = task_cache.read(key)
             if value is not task_cache.MISS:
@@ -156,17 +149,18 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         try:
             result = _call(task, ctx)
         except Exception as exc:
-            if isinstance(exc, _OurTimeout):
-                state = TimedOut(str(exc), exc.public())
+            if isinstance(exc, TimeLimitReached):
+                message = f"Task run {exc}"
+                state = TimedOut(message, TaskRunTimeout(message))
                 exc = state.data
             else:
                 state = Failed(f"Task run encountered an exception {describe_error(exc)}", exc)
             retries_done = run.run_count - 1
             if retries_done < task.retries and condition_allows(task.retry_condition_fn, task, run, state):
                 delay = next_delay(task.retry_delays, task.retry_jitter_factor, retries_done)
-                wait_for_next_attempt(run, exc, delay, task.retries)
+                wait_for_next_attempt(run, exc, delay=delay, retries=task.retries)
                 continue
-            logs.run_failed(run, exc, None, run.run_count, task.retries)
+            logs.run_failed(run, exc, retries_exhausted=task.retries > 0)
             return run.set_state(state)
         except BaseException as exc:
             run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
@@ -178,20 +172,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         return run.set_state(Completed(data=result))
 
 
-class _OurTimeout(Exception):
-    """Raised in place of the public TaskRunTimeout so a timeout of a nested run isn't taken for ours."""
-
-    def public(self) -> TaskRunTimeout:
-        return TaskRunTimeout(str(self))
-
-
 def _call(task: Task, ctx: TaskRunContext) -> Any:
-    signature = task.signature
-    seconds = task.timeout_seconds
-    if seconds is None:
-        return signature.call(task.fn, ctx.parameters)
-
-    def on_timeout() -> _OurTimeout:
-        return _OurTimeout(f"Task run exceeded timeout of {seconds:g} second(s)")
-
-    return call_with_timeout(signature.call, (task.fn, ctx.parameters), {}, seconds, on_timeout)
+    if task.timeout_seconds is None:
+        return task.signature.call(task.fn, ctx.parameters)
+    return call_with_timeout(task.signature.call, (task.fn, ctx.parameters), {}, task.timeout_seconds)

@@ -10,12 +10,22 @@ import contextvars
 import threading
 from typing import Any, Callable
 
-__all__ = ["call_with_timeout"]
+__all__ = ["call_with_timeout", "TimeLimitReached"]
 
 
-def call_with_timeout(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: float,
-                      on_timeout: Callable[[], BaseException]) -> Any:
-    """`fn(*args, **kwargs)` in the current context; raises `on_timeout()` after `seconds`."""
+class TimeLimitReached(Exception):
+    """This run's own time limit passed (the engine turns it into a TimedOut state).
+
+    Not the public TaskRunTimeout/FlowRunTimeout: a nested run that timed out raises
+    those out of the body, and must not be taken for the time limit of the run around it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"exceeded timeout of {seconds:g} second(s)")
+        self.seconds = seconds
+
+
+def call_with_timeout(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds: float) -> Any:
+    """`fn(*args, **kwargs)` in the current context; raises TimeLimitReached after `seconds`."""
     outcome: list[Any] = []
     finished = threading.Lock()
     finished.acquire()
@@ -32,7 +42,7 @@ def call_with_timeout(fn: Callable[..., Any], args: tuple, kwargs: dict, seconds
     name = f"sdk-timeout-{getattr(fn, '__name__', 'body')}"
     threading.Thread(target=body, name=name, daemon=True).start()
     if not finished.acquire(timeout=seconds):
-        raise on_timeout()
+        raise TimeLimitReached(seconds)
     ok, value = outcome[0]
     if ok:
         return value

@@ -1,5 +1,5 @@
 """How reporting problems reach the user: once per kind of problem, on the logger of
-the run that is emitting (issue 4), else on the `sdk.shipping` logger.
+the run that is emitting, else on the `sdk.shipping` logger.
 
 The shipping thread notices problems but runs outside every run, so it only
 records them here; the sink's next emit in a user thread (inside the run) logs
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+
+from sdk.exceptions import MissingContextError
+from sdk.logs import get_run_logger
 
 LATEST_HAND_OVER = 1.0  # seconds a warning waits for a run to log it
 
@@ -53,9 +56,6 @@ class ProblemWarnings:
 
 
 def _current_run_logger():
-    from sdk.exceptions import MissingContextError
-    from sdk.logs import get_run_logger
-
     try:
         return get_run_logger()
     except MissingContextError:

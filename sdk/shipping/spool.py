@@ -30,6 +30,7 @@ import os
 import struct
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -49,16 +50,12 @@ def spool_dir(home: str | os.PathLike, api_url: str) -> Path:
 
 
 def encode_record(event: dict) -> bytes:
-    import zlib
-
     payload = json.dumps(event, separators=(",", ":"), default=str).encode("utf-8", "surrogatepass")
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
 def read_records(fileobj, offset: int = 0) -> Iterator[tuple[dict, int]]:
     """Yield (event, offset after the record) from `offset`; stop at the first torn or bad record."""
-    import zlib
-
     fileobj.seek(offset)
     while True:
         header = fileobj.read(_HEADER.size)

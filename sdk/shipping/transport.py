@@ -5,8 +5,10 @@ process that reports nothing pays for it.
 """
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 __all__ = ["Outcome", "Transport", "MAX_BATCH_BYTES", "GZIP_MIN_BYTES"]
 
@@ -61,8 +63,6 @@ class Transport:
             return Outcome(SPLIT, "too-large", f"event too large ({len(body)} bytes > {self.max_batch_bytes})")
         headers = {}
         if len(body) >= self.gzip_min_bytes:
-            import gzip
-
             body = gzip.compress(body, compresslevel=1, mtime=0)
             headers["Content-Encoding"] = "gzip"
         try:
@@ -93,8 +93,6 @@ class Transport:
 
 
 def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
     try:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:

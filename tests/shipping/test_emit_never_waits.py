@@ -21,18 +21,17 @@ def spooled_ids(directory) -> set[str]:
     return ids
 
 
-def test_emit_costs_a_queue_append(server, home, make_sink):
+def test_emit_is_a_queue_append_that_rarely_takes_the_slow_path(server, home, make_sink, monkeypatch):
+    # What it costs in time is measured in bench/sdk_overhead.py; here, what it does.
     sink = make_sink()
-    events = list(synthetic_flow(4000))  # 16,002 events, built before timing
-    costs = []
+    slow_paths = []
+    real = sink._on_queue_growth
+    monkeypatch.setattr(sink, "_on_queue_growth", lambda: slow_paths.append(len(sink._queue)) or real())
+    events = list(synthetic_flow(4000))  # 16,002 events
     for event in events:
-        start = time.perf_counter()
         sink.emit(event)
-        costs.append(time.perf_counter() - start)
-    costs.sort()
-    # A deque append is well under a microsecond; leave room for a loaded CI machine.
-    assert costs[len(costs) // 2] < 20e-6, f"median emit took {costs[len(costs) // 2] * 1e6:.1f} µs"
-    assert sum(costs) < 0.5
+    # Starting the thread, then about once per batch the thread takes (5,000 events): never per event.
+    assert 1 <= len(slow_paths) <= 1 + len(events) // 1000, slow_paths
     assert sink.flush(60)
     server.db.assert_holds(events)
     sink.close()
@@ -52,7 +51,8 @@ def test_full_queue_spills_to_disk_without_blocking(server, home, make_sink):
         for event in events:
             sink.emit(event)
         elapsed = time.perf_counter() - start
-        assert elapsed < 2.0, f"5,000 emits with a full queue took {elapsed:.2f}s"
+        # Blocking on the hung request would take its 60 s timeout; the margin is for a loaded machine.
+        assert elapsed < 20, f"5,000 emits with a full queue took {elapsed:.2f}s"
         # Nothing dropped: the queue holds what fits, the spool the rest, already on disk.
         in_memory = {e["id"] for e in sink._queue}
         on_disk = spooled_ids(sink.spool.directory)
