@@ -112,6 +112,8 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENTS", "10000"))
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
+# Request bodies on other paths than /api/events/ (login, retry, background runs): refused above this (413).
+ORCHESTRATOR_MAX_REQUEST_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 # JSON values (objects, arrays, scalars) per batch, counted before decoding: bounds the memory a batch takes.
 ORCHESTRATOR_MAX_BATCH_VALUES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_VALUES", "1000000"))
 ORCHESTRATOR_HOME = orchestrator_home()
