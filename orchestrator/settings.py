@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orchestrator.read_timeout.ReadStatementTimeout",
 ]
 
 ROOT_URLCONF = "orchestrator.urls"
@@ -117,6 +118,8 @@ ORCHESTRATOR_MAX_REQUEST_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_REQUEST_BY
 # JSON values (objects, arrays, scalars) per batch, counted before decoding: bounds the memory a batch takes.
 ORCHESTRATOR_MAX_BATCH_VALUES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_VALUES", "1000000"))
 ORCHESTRATOR_HOME = orchestrator_home()
+# Every database statement of a GET request is stopped after this long (0: no limit); the request answers 503.
+ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS = int(os.environ.get("ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS", "10000"))
 # Events dated further ahead of the server's clock are rejected (they would stay "current" forever).
 ORCHESTRATOR_MAX_CLOCK_SKEW = timedelta(seconds=float(os.environ.get("ORCHESTRATOR_MAX_CLOCK_SKEW_SECONDS", "300")))
 

@@ -150,3 +150,20 @@ def test_a_page_ends_at_the_byte_budget_and_next_continues_without_gaps(api, db,
         url, pages = page["next"], pages + 1
         assert pages <= 12
     assert sorted(seen) == sorted(runs) and len(seen) == len(runs)
+
+
+def test_log_search_text_is_limited_to_200_characters(api, db):
+    assert api.get("/api/logs/", {"q": "a" * 200}).status_code == 200
+    response = api.get("/api/logs/", {"q": "a" * 201})
+    assert response.status_code == 400 and "q" in response.json()["error"]
+
+
+def test_log_search_is_served_by_a_trigram_index_on_postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = Log.objects.filter(message__icontains="chunk 17").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "log_message_trgm" in plan, plan
