@@ -19,6 +19,7 @@ from orchestrator.models import STATE_NAMES, Flow, FlowRun, Log, RunTag, StateTy
 
 MAX_TEXT = 255  # the longest name, key or tag a run can have
 MAX_STATES = 50  # more comma-separated states than this is not a real query
+MAX_SEARCH = 200  # log search text: longer patterns cost more per row and find nothing more
 
 LEVEL_NAMES = {"NOTSET": 0, "DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
 MAX_LEVEL = 32767  # Log.level is a small integer
@@ -237,7 +238,8 @@ class LogFilter(django_filters.FilterSet):
     task_run = django_filters.UUIDFilter(field_name="task_run_id", help_text="task run id")
     level = MinimumLevelFilter(help_text="minimum level: a number (30) or a name (WARNING)")
     q = django_filters.CharFilter(
-        field_name="message", lookup_expr="icontains", max_length=1000, help_text="text the message contains"
+        field_name="message", lookup_expr="icontains", max_length=MAX_SEARCH,
+        help_text=f"text the message contains (case-insensitive, at most {MAX_SEARCH} characters)",
     )
 
     class Meta:

@@ -7,4 +7,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (after Django is set up)
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from orchestrator.body_limit import BodyLimits, RequestBodyLimit, guard_daphne_requests  # noqa: E402
+
+body_limits = BodyLimits.from_settings()
+guard_daphne_requests(body_limits.for_path)
+
+application = ProtocolTypeRouter({"http": RequestBodyLimit(django_asgi_app, body_limits)})

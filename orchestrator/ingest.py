@@ -6,8 +6,9 @@ Idempotency from keys: state and log rows are keyed by event id and inserted
 with ON CONFLICT DO NOTHING; a run takes its created event once.
 Concurrency: every statement touches rows in key order, and tables in one fixed
 order (flows, flow-run states, task-run states, logs, flow runs, task runs,
-tags, workers), so two batches for the same runs wait on each other instead of
-deadlocking; existing runs are locked (FOR UPDATE) before they are merged.
+tags, workers, created-event conflicts), so two batches for the same runs wait
+on each other instead of deadlocking; existing runs are locked (FOR UPDATE)
+before they are merged. Every row records the key that stored it (`stored_by`).
 On PostgreSQL the statements go out in a pipeline: about five round trips per batch.
 A deadlock or serialization failure (which the ordering should make impossible)
 is retried rather than answered with a 5xx.

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orchestrator.read_timeout.ReadStatementTimeout",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the login form's message
 ]
 AUTHENTICATION_BACKENDS = [
@@ -136,8 +137,12 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENTS", "10000"))
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
+# Request bodies on other paths than /api/events/ (login, retry, background runs): refused above this (413).
+ORCHESTRATOR_MAX_REQUEST_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 # JSON values (objects, arrays, scalars) per batch, counted before decoding: bounds the memory a batch takes.
 ORCHESTRATOR_MAX_BATCH_VALUES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_VALUES", "1000000"))
+# Every database statement of a GET request is stopped after this long (0: no limit); the request answers 503.
+ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS = int(os.environ.get("ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS", "10000"))
 # Events dated further ahead of the server's clock are rejected (they would stay "current" forever).
 ORCHESTRATOR_MAX_CLOCK_SKEW = timedelta(seconds=float(os.environ.get("ORCHESTRATOR_MAX_CLOCK_SKEW_SECONDS", "300")))
 

@@ -134,12 +134,15 @@ BATCH_RESPONSE = inline_serializer(
 ERROR_RESPONSE = inline_serializer("EventBatchError", {"error": serializers.CharField()})
 
 
+STORED_BY_CHARS = 150  # the rows' stored_by column
+
+
 def sender_of(request) -> str:
     """What rows this request stores record as `stored_by`: the API key's name, or the logged-in user."""
     key = getattr(request.user, "key", None)
     if isinstance(request.user, APIKeyPrincipal) and key is not None:
         return key.name
-    return f"session:{request.user.get_username()}"
+    return f"session:{request.user.get_username()}"[:STORED_BY_CHARS]
 
 
 class EventBatchView(APIView):

@@ -100,3 +100,70 @@ def test_a_batch_over_the_value_budget_is_refused_with_413(ingest_api, settings)
     response = ingest_api.generic("POST", "/api/events/", body, content_type="application/json")
     assert response.status_code == 413
     assert "the limit is 1000" in response.json()["error"]
+
+
+MIB = 1024 * 1024
+
+
+def test_log_lists_cut_huge_messages_and_the_detail_has_them_whole(api, db):
+    record = make_log("x" * MIB)
+    item = api.get("/api/logs/?page_size=1000").json()["results"][0]
+    assert len(item["message"]) == 4096 and item["message"].endswith("…")
+    assert item["truncated"] == ["message"]
+    whole = api.get(f"/api/logs/{record.id}/").json()
+    assert len(whole["message"]) == MIB and "truncated" not in whole
+    assert api.get("/api/logs/not-a-uuid/").status_code == 404
+
+
+def test_run_lists_replace_huge_parameters_and_the_detail_has_them_whole(api, db):
+    run = make_flow_run(parameters={"rows": ["y" * 1000] * 100})
+    item = api.get("/api/flow-runs/").json()["results"][0]
+    assert item["parameters"] == {"truncated": True, "characters": len(json.dumps(run.parameters, separators=(",", ":")))}
+    assert item["truncated"] == ["parameters"]
+    assert api.get(f"/api/flow-runs/{run.id}/").json()["parameters"] == run.parameters
+
+
+def test_state_timelines_cut_huge_errors_and_the_entry_has_it_whole(api, db):
+    run = make_flow_run()
+    error = {"type": "E", "message": "m", "traceback": "t" * MIB}
+    entry = FlowRunState.objects.create(id=uuid.uuid4(), flow_run=run, type="FAILED", name="Failed",
+                                        timestamp=run.created, message="z" * MIB, error=error)
+    item = api.get(f"/api/flow-runs/{run.id}/states/").json()["results"][0]
+    assert item["truncated"] == ["message", "error"] and len(item["message"]) == 4096
+    whole = api.get(f"/api/flow-runs/{run.id}/states/{entry.id}/").json()
+    assert whole["error"] == error and len(whole["message"]) == MIB
+    assert api.get(f"/api/flow-runs/{run.id}/states/{uuid.uuid4()}/").status_code == 404
+
+
+def test_a_page_ends_at_the_byte_budget_and_next_continues_without_gaps(api, db, monkeypatch):
+    from api import list_limits
+
+    monkeypatch.setattr(list_limits, "PAGE_BYTES", 20_000)
+    runs = {str(make_flow_run(name=f"run-{i}", parameters={"blob": "p" * 5000}).id) for i in range(12)}
+    seen: list[str] = []
+    url = "/api/flow-runs/?page_size=500"
+    pages = 0
+    while url:
+        page = api.get(url).json()
+        assert len(page["results"]) <= 4
+        seen += [r["id"] for r in page["results"]]
+        url, pages = page["next"], pages + 1
+        assert pages <= 12
+    assert sorted(seen) == sorted(runs) and len(seen) == len(runs)
+
+
+def test_log_search_text_is_limited_to_200_characters(api, db):
+    assert api.get("/api/logs/", {"q": "a" * 200}).status_code == 200
+    response = api.get("/api/logs/", {"q": "a" * 201})
+    assert response.status_code == 400 and "q" in response.json()["error"]
+
+
+def test_log_search_is_served_by_a_trigram_index_on_postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = Log.objects.filter(message__icontains="chunk 17").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "log_message_trgm" in plan, plan
