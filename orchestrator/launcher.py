@@ -148,7 +148,7 @@ class Supervisor:
                 self.say(f"The {child.spec.name} did not stop within {child.spec.stop_timeout:.0f} s; killing it.")
                 self._signal(child, signal.SIGKILL)
                 child.process.wait(10)
-        self.say("Stopped at once." if self._killed_at_once else "Stopped.")
+        self.say("\nStopped at once." if self._killed_at_once else "Stopped.")
 
     def _kill_at_once(self, signum, frame) -> None:
         self._killed_at_once = True

@@ -65,6 +65,8 @@ class Command(BaseCommand):
         try:
             if port_in_use(host, port):
                 self.fail(busy_port_message(host, port))
+            self.say(f"Starting: migrating the database, then the server{'' if no_worker else ' and a worker'} "
+                     f"(their output goes to {self.logs}/)")
             call_command("migrate", interactive=False, verbosity=0)
             login = local_setup.ensure_login(host)
             url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
@@ -79,8 +81,10 @@ class Command(BaseCommand):
                 return
             supervisor.watch()
         except ChildFailed as failure:
+            self.stderr.write(self.style.ERROR(str(failure)))
+            self.stderr.flush()
             supervisor.stop()
-            self.fail(str(failure))
+            raise SystemExit(1)
         except KeyboardInterrupt:
             self.say("")
             supervisor.stop()
@@ -94,6 +98,7 @@ class Command(BaseCommand):
 
     def fail(self, message: str) -> None:
         self.stderr.write(self.style.ERROR(message))
+        self.stderr.flush()
         raise SystemExit(1)
 
     def server_spec(self, host: str, port: int) -> ChildSpec:
