@@ -199,15 +199,18 @@ def busy_port_message(host: str, port: int) -> str:
     )
 
 
-def server_answers(url: str, instance: str, host: str, port: int) -> Callable[[Child], bool]:
+def server_answers(
+    url: str, instance: str, host: str, port: int, host_header: str | None = None
+) -> Callable[[Child], bool]:
     """Ready when `url` (our /healthz) answers with our instance token; PortBusy when another program answers."""
+    request = urllib.request.Request(url, headers={"Host": host_header} if host_header else {})
 
     def ready(child: Child) -> bool:
         if "Address already in use" in child.log_text():
             raise PortBusy(busy_port_message(host, port))
         status = 200
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 body = response.read(4096)
         except urllib.error.HTTPError as error:  # an answer: ours while the database is not reachable yet?
             status, body = error.code, error.read(4096)
