@@ -48,7 +48,8 @@ def test_an_existing_password_is_never_reset(host):
 def summary(login: Login, host: str = "0.0.0.0") -> str:
     command = Command(stdout=io.StringIO())
     command.logs = "/home/me/.orchestrator/logs"
-    command.print_summary(f"http://{host}:8000", login, "orc_key", "", no_worker=False, exposed=not is_loopback(host))
+    command.print_summary(f"http://{host}:8000", "http://127.0.0.1:8000/api", login, "orc_key", "", no_worker=False,
+                          exposed=not is_loopback(host))
     return command.stdout._out.getvalue()
 
 

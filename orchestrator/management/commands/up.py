@@ -86,7 +86,10 @@ class Command(BaseCommand):
             local_api = f"{http_url(local_address(host), port)}/api"  # what this machine's processes use
             key = local_setup.ensure_demo_api_key(self.home, connection.settings_dict, local_api)
             demo_note = self.load_demo(local_api, key, again=demo, skip=no_demo)
-            self.print_summary(http_url(host, port), login, key, demo_note, no_worker, exposed=not local_setup.is_loopback(host))
+            self.print_summary(
+                http_url(host, port), local_api, login, key, demo_note, no_worker,
+                exposed=not local_setup.is_loopback(host),
+            )
             if exit_after_start:
                 supervisor.stop()
                 return
@@ -167,7 +170,8 @@ class Command(BaseCommand):
         )
 
     def print_summary(
-        self, url: str, login: local_setup.Login, key: str, demo_note: str, no_worker: bool, exposed: bool = False
+        self, url: str, api_url: str, login: local_setup.Login, key: str, demo_note: str, no_worker: bool,
+        exposed: bool = False,
     ) -> None:
         if login.generated:
             login_text = (
@@ -187,7 +191,7 @@ class Command(BaseCommand):
                f"(now: {','.join(settings.ALLOWED_HOSTS)})."] if exposed else []),
             "Report your own flows here: install the SDK into your project and point it at this server:",
             f"  pip install {ROOT}",
-            f"  export ORCHESTRATOR_API_URL={url}/api ORCHESTRATOR_API_KEY={key}",
+            f"  export ORCHESTRATOR_API_URL={api_url} ORCHESTRATOR_API_KEY={key}",
             "Press Ctrl-C to stop.",
         ]
         self.say(self.style.SUCCESS("\n".join(lines)))
