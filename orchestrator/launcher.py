@@ -134,9 +134,16 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._kill_at_once)
         signal.signal(signal.SIGTERM, self._kill_at_once)
         running = [c for c in self.children if c.alive]
-        if not running:
-            return
-        waiting_for = "; ".join(f"the {c.spec.name} {c.spec.stopping_note}" for c in running)
+        try:
+            if running:
+                self._stop(running)
+        finally:
+            for child in self.children:  # helpers a dead child left behind (a Celery pool process)
+                self._signal(child, signal.SIGKILL)
+
+    def _stop(self, running: list[Child]) -> None:
+        notes = [f"the {c.spec.name} {c.spec.stopping_note}" for c in running]
+        waiting_for = ", ".join(notes[:-1]) + " and " + notes[-1] if len(notes) > 1 else notes[0]
         self.say(f"Stopping: waiting for {waiting_for} (Ctrl-C again to stop at once).")
         for child in running:
             child.process.send_signal(signal.SIGTERM)  # the child stops its own helpers (Celery's pool)
