@@ -164,10 +164,7 @@ class Command(BaseCommand):
             )
         if result.returncode:
             return f"demo: {DEMO_SCRIPT.relative_to(ROOT)} exited with {result.returncode}; see {log_path}"
-        return (
-            "demo: loaded the runs of examples/demo_flow.py (warehouse-sync fails on purpose: "
-            f"a Retry fixes it); output in {log_path}"
-        )
+        return "demo: loaded the runs of examples/demo_flow.py (warehouse-sync fails on purpose: a Retry fixes it)"
 
     def print_summary(
         self, url: str, api_url: str, login: local_setup.Login, key: str, demo_note: str, no_worker: bool,
