@@ -134,9 +134,16 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._kill_at_once)
         signal.signal(signal.SIGTERM, self._kill_at_once)
         running = [c for c in self.children if c.alive]
-        if not running:
-            return
-        waiting_for = "; ".join(f"the {c.spec.name} {c.spec.stopping_note}" for c in running)
+        try:
+            if running:
+                self._stop(running)
+        finally:
+            for child in self.children:  # helpers a dead child left behind (a Celery pool process)
+                self._signal(child, signal.SIGKILL)
+
+    def _stop(self, running: list[Child]) -> None:
+        notes = [f"the {c.spec.name} {c.spec.stopping_note}" for c in running]
+        waiting_for = ", ".join(notes[:-1]) + " and " + notes[-1] if len(notes) > 1 else notes[0]
         self.say(f"Stopping: waiting for {waiting_for} (Ctrl-C again to stop at once).")
         for child in running:
             child.process.send_signal(signal.SIGTERM)  # the child stops its own helpers (Celery's pool)
@@ -148,7 +155,7 @@ class Supervisor:
                 self.say(f"The {child.spec.name} did not stop within {child.spec.stop_timeout:.0f} s; killing it.")
                 self._signal(child, signal.SIGKILL)
                 child.process.wait(10)
-        self.say("Stopped at once." if self._killed_at_once else "Stopped.")
+        self.say("\nStopped at once." if self._killed_at_once else "Stopped.")
 
     def _kill_at_once(self, signum, frame) -> None:
         self._killed_at_once = True
@@ -199,15 +206,18 @@ def busy_port_message(host: str, port: int) -> str:
     )
 
 
-def server_answers(url: str, instance: str, host: str, port: int) -> Callable[[Child], bool]:
+def server_answers(
+    url: str, instance: str, host: str, port: int, host_header: str | None = None
+) -> Callable[[Child], bool]:
     """Ready when `url` (our /healthz) answers with our instance token; PortBusy when another program answers."""
+    request = urllib.request.Request(url, headers={"Host": host_header} if host_header else {})
 
     def ready(child: Child) -> bool:
         if "Address already in use" in child.log_text():
             raise PortBusy(busy_port_message(host, port))
         status = 200
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 body = response.read(4096)
         except urllib.error.HTTPError as error:  # an answer: ours while the database is not reachable yet?
             status, body = error.code, error.read(4096)

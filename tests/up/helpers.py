@@ -5,7 +5,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.shipping.live_server import free_port
@@ -19,11 +19,12 @@ class Place:
 
     home: Path
     database: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "HOST", "PORT")}
         env.update(ORCHESTRATOR_HOME=str(self.home), DATABASE_URL=f"sqlite:///{self.database}", LOG_LEVEL="WARNING")
-        return env
+        return {**env, **self.extra_env}
 
     def query(self, sql: str, *params) -> list[tuple]:
         conn = sqlite3.connect(self.database, timeout=30)

@@ -48,7 +48,8 @@ def test_an_existing_password_is_never_reset(host):
 def summary(login: Login, host: str = "0.0.0.0") -> str:
     command = Command(stdout=io.StringIO())
     command.logs = "/home/me/.orchestrator/logs"
-    command.print_summary(f"http://{host}:8000", login, "orc_key", "", no_worker=False)
+    command.print_summary(f"http://{host}:8000", "http://127.0.0.1:8000/api", login, "orc_key", "", no_worker=False,
+                          exposed=not is_loopback(host))
     return command.stdout._out.getvalue()
 
 
@@ -56,8 +57,10 @@ def test_the_random_password_is_printed_with_how_to_change_it():
     text = summary(Login("admin", "Zq3-random-pass", generated=True))
     assert "login: admin / Zq3-random-pass" in text
     assert "shown only now" in text and "manage.py changepassword admin" in text
+    assert "set ALLOWED_HOSTS" in text  # what else someone exposing the server needs to know
 
 
 def test_an_existing_login_is_not_printed_as_admin_admin():
     text = summary(Login("admin", None), host="127.0.0.1")
     assert "login: admin / (your existing password)" in text and "admin / admin" not in text
+    assert "ALLOWED_HOSTS" not in text

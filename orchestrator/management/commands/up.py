@@ -35,6 +35,18 @@ ROOT = Path(settings.BASE_DIR)
 DEMO_SCRIPT = ROOT / "examples" / "demo_flow.py"
 
 
+def http_url(host: str, port: int) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def allowed_host(address: str) -> str:
+    """A Host header the server accepts for a request to `address` (ALLOWED_HOSTS may not list it)."""
+    allowed = settings.ALLOWED_HOSTS
+    if address in allowed or f"[{address}]" in allowed or "*" in allowed or not allowed:
+        return address
+    return allowed[0].lstrip(".")
+
+
 class Interrupted(KeyboardInterrupt):
     """SIGTERM, handled like a first Ctrl-C."""
 
@@ -65,22 +77,28 @@ class Command(BaseCommand):
         try:
             if port_in_use(host, port):
                 self.fail(busy_port_message(host, port))
+            self.say(f"Starting: migrating the database, then the server{'' if no_worker else ' and a worker'} "
+                     f"(their output goes to {self.logs}/)")
             call_command("migrate", interactive=False, verbosity=0)
             login = local_setup.ensure_login(host)
-            url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-            supervisor.start(self.server_spec(host, port))
-            if not no_worker:
-                supervisor.start(self.worker_spec())
-            key = local_setup.ensure_demo_api_key(self.home, connection.settings_dict, f"{url}/api")
-            demo_note = self.load_demo(f"{url}/api", key, again=demo, skip=no_demo)
-            self.print_summary(url, login, key, demo_note, no_worker)
+            for spec in self.children(host, port, no_worker):
+                supervisor.start(spec)
+            local_api = f"{http_url(local_address(host), port)}/api"  # what this machine's processes use
+            key = local_setup.ensure_demo_api_key(self.home, connection.settings_dict, local_api)
+            demo_note = self.load_demo(local_api, key, again=demo, skip=no_demo)
+            self.print_summary(
+                http_url(host, port), local_api, login, key, demo_note, no_worker,
+                exposed=not local_setup.is_loopback(host),
+            )
             if exit_after_start:
                 supervisor.stop()
                 return
             supervisor.watch()
         except ChildFailed as failure:
+            self.stderr.write(self.style.ERROR(str(failure)))
+            self.stderr.flush()
             supervisor.stop()
-            self.fail(str(failure))
+            raise SystemExit(1)
         except KeyboardInterrupt:
             self.say("")
             supervisor.stop()
@@ -94,19 +112,25 @@ class Command(BaseCommand):
 
     def fail(self, message: str) -> None:
         self.stderr.write(self.style.ERROR(message))
+        self.stderr.flush()
         raise SystemExit(1)
+
+    def children(self, host: str, port: int, no_worker: bool) -> list[ChildSpec]:
+        """What `make up` runs, started in this order; each must come up before the next starts."""
+        return [self.server_spec(host, port), *([] if no_worker else [self.worker_spec()])]
 
     def server_spec(self, host: str, port: int) -> ChildSpec:
         instance = secrets.token_hex(16)
         address = local_address(host)
-        health = f"http://{address if ':' not in address else f'[{address}]'}:{port}/healthz"
         return ChildSpec(
             name="server",
             argv=[str(Path(sys.executable).parent / "daphne"), "-b", host, "-p", str(port), "orchestrator.asgi:application"],
             env={"ORCHESTRATOR_INSTANCE": instance},
             cwd=ROOT,
             log_path=self.logs / "server.log",
-            ready=server_answers(health, instance, host, port),
+            ready=server_answers(
+                f"{http_url(address, port)}/healthz", instance, host, port, host_header=allowed_host(address)
+            ),
             stopping_note="to close its connections",
             stop_timeout=15,
         )
@@ -140,12 +164,12 @@ class Command(BaseCommand):
             )
         if result.returncode:
             return f"demo: {DEMO_SCRIPT.relative_to(ROOT)} exited with {result.returncode}; see {log_path}"
-        return (
-            "demo: loaded the runs of examples/demo_flow.py (warehouse-sync fails on purpose: "
-            f"a Retry fixes it); output in {log_path}"
-        )
+        return "demo: loaded the runs of examples/demo_flow.py (warehouse-sync fails on purpose: a Retry fixes it)"
 
-    def print_summary(self, url: str, login: local_setup.Login, key: str, demo_note: str, no_worker: bool) -> None:
+    def print_summary(
+        self, url: str, api_url: str, login: local_setup.Login, key: str, demo_note: str, no_worker: bool,
+        exposed: bool = False,
+    ) -> None:
         if login.generated:
             login_text = (
                 f"{login.username} / {login.password}\n"
@@ -160,9 +184,11 @@ class Command(BaseCommand):
             "",
             f"Orchestrator is up: {url}/   login: {login_text}",
             f"API docs: {url}/api/docs/",
+            *([f"Browsers on other machines: set ALLOWED_HOSTS to the name or address they use "
+               f"(now: {','.join(settings.ALLOWED_HOSTS)})."] if exposed else []),
             "Report your own flows here: install the SDK into your project and point it at this server:",
             f"  pip install {ROOT}",
-            f"  export ORCHESTRATOR_API_URL={url}/api ORCHESTRATOR_API_KEY={key}",
+            f"  export ORCHESTRATOR_API_URL={api_url} ORCHESTRATOR_API_KEY={key}",
             "Press Ctrl-C to stop.",
         ]
         self.say(self.style.SUCCESS("\n".join(lines)))
