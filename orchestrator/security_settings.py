@@ -47,11 +47,17 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Login throttling (django-axes): too many failed logins from one client address, or for one
-# username, lock further attempts of that client / that username out for a while.
+# Login throttling (django-axes, dashboard/login_throttle.py): after LOGIN_SLOWDOWN_AFTER failed
+# logins from one client address or for one username, each next attempt waits longer
+# (LOGIN_SLOWDOWN_SECONDS, doubling); at LOGIN_FAILURE_LIMIT that client or username is
+# locked out for LOGIN_COOLOFF_MINUTES.
+LOGIN_SLOWDOWN_AFTER = int(os.environ.get("LOGIN_SLOWDOWN_AFTER", "3"))
+LOGIN_SLOWDOWN_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_SECONDS", "5"))
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own, not the pair
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt neither counts nor extends the wait
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_HANDLER = "dashboard.login_throttle.SlowingLoginHandler"
 AXES_LOCKOUT_CALLABLE = "dashboard.login_throttle.locked_out_response"

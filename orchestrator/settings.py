@@ -16,11 +16,15 @@ from orchestrator.secret_key import load_or_create_secret_key
 from orchestrator.security_settings import (  # noqa: F401 (settings are module globals)
     AXES_COOLOFF_TIME,
     AXES_FAILURE_LIMIT,
+    AXES_HANDLER,
     AXES_HTTP_RESPONSE_CODE,
     AXES_LOCKOUT_CALLABLE,
     AXES_LOCKOUT_PARAMETERS,
+    AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT,
     AXES_RESET_ON_SUCCESS,
     CONTENT_SECURITY_POLICY,
+    LOGIN_SLOWDOWN_AFTER,
+    LOGIN_SLOWDOWN_SECONDS,
     https_settings,
 )
 

@@ -33,6 +33,7 @@ PAGES = {
     "/admin/": "#site-name",
     "/admin/api/apikey/": "#result_list",
     "/admin/orchestrator/flowrun/": "#result_list",
+    "/admin/auth/user/add/": "#user_form",
     "/api/docs/": ".swagger-ui .info .title",
 }
 

@@ -20,6 +20,7 @@ PAGES = [
     ("/admin/", True),
     ("/admin/api/apikey/", True),
     ("/admin/orchestrator/flowrun/", True),
+    ("/admin/auth/user/add/", True),
     ("/api/docs/", True),
 ]
 
