@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shipping.live_server import running_server
+from tests.packaging.conftest import stored_runs, task_runs_of
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -56,15 +56,15 @@ def test_the_wheel_holds_the_sdk_only(wheel):
     assert "\nVersion: " in text
 
 
-def test_a_flow_in_a_fresh_virtualenv_reports_to_the_server(wheel, outside):
+def test_a_flow_in_a_fresh_virtualenv_reports_to_the_server(wheel, outside, server):
     # httpx and its dependencies as wheels (pip's cache answers when they were installed before),
     # so the install below takes nothing from an index: the wheel must declare what it needs.
     wheels = outside / "wheels"
     run(sys.executable, "-m", "pip", "download", "--only-binary=:all:", "-d", wheels, f"httpx=={version('httpx')}")
     venv = outside / "venv"
-    run(sys.executable, "-m", "venv", venv)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)  # this pip installs into it: faster than ensurepip
     python = venv / "bin" / "python"
-    run(python, "-m", "pip", "install", "-q", "--no-index", "--find-links", wheels, wheel)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-index", "--find-links", wheels, wheel)
 
     project = outside / "my_project"
     project.mkdir()
@@ -84,10 +84,9 @@ def test_a_flow_in_a_fresh_virtualenv_reports_to_the_server(wheel, outside):
         assert sdk.flush(timeout=30), "the server did not acknowledge the events"
         print("sdk from", sdk.__file__)
     """))
-    with running_server() as server:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(outside), "ORCHESTRATOR_HOME": str(outside / "home"),
-               "ORCHESTRATOR_API_URL": server.url, "ORCHESTRATOR_API_KEY": server.key}
-        result = run(python, project / "etl.py", cwd=project, env=env)
-        assert f"sdk from {venv}" in result.stdout  # the installed SDK, not the clone's
-        assert server.db.count("orchestrator_flowrun") == 1
-        assert server.db.count("orchestrator_taskrun") == 3
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(outside), "ORCHESTRATOR_HOME": str(outside / "home"),
+           "ORCHESTRATOR_API_URL": server.url, "ORCHESTRATOR_API_KEY": server.key}
+    result = run(python, project / "etl.py", cwd=project, env=env)
+    assert f"sdk from {venv}" in result.stdout  # the installed SDK, not the clone's
+    assert stored_runs(server, "installed-from-a-wheel") == [("installed-from-a-wheel", "Completed")]
+    assert task_runs_of(server, "installed-from-a-wheel") == 3

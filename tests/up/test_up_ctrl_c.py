@@ -89,3 +89,23 @@ def test_second_ctrl_c_kills_a_child_that_is_still_stopping(tmp_path):
         if driver.poll() is None:
             os.killpg(driver.pid, signal.SIGKILL)
             driver.wait(10)
+
+
+def test_sigterm_stops_make_up_like_a_first_ctrl_c(tmp_path):
+    place = Place(home=tmp_path / "home", database=tmp_path / "db.sqlite3")
+    up = start_in_terminal(
+        [sys.executable, "manage.py", "up", "--no-demo", "--no-worker", "--port", str(free_port())], place.env()
+    )
+    output = Lines(up)
+    try:
+        output.wait_for("Press Ctrl-C to stop.", timeout=240)
+        [server] = children_of(up.pid)
+        up.terminate()
+        output.wait_for("Stopping: waiting for the server to close its connections", timeout=30)
+        assert up.wait(timeout=60) == 0
+        assert "Traceback" not in output.rest(timeout=10)
+        wait_until(lambda: gone(server), 30, message="the server to exit")
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+            up.wait(10)
