@@ -42,7 +42,8 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
     logs.flow_run_created(run)
 
     runner = flow.task_runner.duplicate()
-    ctx = FlowRunContext(flow, run, parameters, runner, logs.effective_log_prints(flow.log_prints))
+    ctx = FlowRunContext(flow=flow, flow_run=run, parameters=parameters, task_runner=runner,
+                         log_prints=logs.effective_log_prints(flow.log_prints))
     # The flow body is not inside the task that called it (if any): no current task run.
     context = ((flow_run_var, ctx), (task_run_var, None))
     try:
@@ -64,7 +65,7 @@ def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
             run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
             raise
         if state.is_failed() and run.run_count <= flow.retries:
-            delay = next_delay(flow.retry_delays, None, run.run_count - 1)
+            delay = next_delay(flow.retry_delays, retries_done=run.run_count - 1)
             wait_for_next_attempt(run, state.data, delay=delay, retries=flow.retries)
             continue
         if error is not None:

@@ -128,7 +128,8 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         state = run.set_state(Failed(f"Could not resolve the task's inputs: {describe_error(exc)}", exc))
         logs.task_run_finished(run, state)
         return state
-    ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
+    ctx = TaskRunContext(task=task, task_run=run, parameters=inputs, flow_run_context=flow_ctx,
+                         log_prints=logs.effective_log_prints(task.log_prints))
     return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), _run_attempts, logs.task_run_finished)
 
 
@@ -158,7 +159,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
                 state = Failed(f"Task run encountered an exception {describe_error(exc)}", exc)
             retries_done = run.run_count - 1
             if retries_done < task.retries and condition_allows(task.retry_condition_fn, task, run, state):
-                delay = next_delay(task.retry_delays, task.retry_jitter_factor, retries_done)
+                delay = next_delay(task.retry_delays, jitter=task.retry_jitter_factor, retries_done=retries_done)
                 wait_for_next_attempt(run, exc, delay=delay, retries=task.retries)
                 continue
             logs.run_failed(run, exc, retries_exhausted=task.retries > 0)
