@@ -46,8 +46,10 @@ class Flow(DecoratedFunction):
             raise TypeError(f"task_runner must be a ThreadPoolTaskRunner, got {task_runner!r}")
         self.task_runner = task_runner or ThreadPoolTaskRunner()
 
-    def _generated_run_name(self) -> str:
-        return names.flow_run_name()
+    def run_name(self, parameters: dict[str, Any]) -> str:
+        if self._run_name is None:
+            return names.flow_run_name()
+        return self._run_name.render(parameters)
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow now; return its result (or its final State with `return_state=True`);

@@ -82,8 +82,10 @@ class Task(DecoratedFunction):
             self._task_key = hashing.task_key(self.fn, self.name)
         return self._task_key
 
-    def _generated_run_name(self) -> str:
-        return names.task_run_name(self.name)
+    def run_name(self, parameters: dict[str, Any]) -> str:
+        if self._run_name is None:
+            return names.task_run_name(self.name)
+        return self._run_name.render(parameters)
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r}, task_key={self._task_key or '…'!r})"

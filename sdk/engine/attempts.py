@@ -1,5 +1,5 @@
 """What the task and flow engines share around a run's attempts: entering the run's
-context, starting an attempt, waiting before a retry, and the end of a run (final
+context, waiting before a retry, and the end of a run (final
 state reported, state hooks run, context left as it was)."""
 from __future__ import annotations
 
@@ -10,32 +10,29 @@ from typing import Any, Callable
 from sdk import logs
 from sdk.engine.hooks import run_state_hooks
 from sdk.engine.runs import FlowRun, TaskRun
-from sdk.states import AwaitingRetry, Retrying, Running, State
+from sdk.states import AwaitingRetry, State
 
-__all__ = ["run_to_final_state", "start_attempt", "wait_for_next_attempt"]
+__all__ = ["run_to_final_state", "wait_for_next_attempt"]
 
 
-def run_to_final_state(owner: Any, run: TaskRun | FlowRun,
+def run_to_final_state(owner: Any, run: Any, run_context: Any,
                        context: tuple[tuple[contextvars.ContextVar, Any], ...],
-                       attempts: Callable[[], State],
+                       attempts: Callable[[Any, Any, Any], State],
                        report_final: Callable[[Any, State], None]) -> State:
-    """With `context` set, run `attempts()` to the final state, report it, run `owner`'s
-    state hooks (a hook never changes the state); the context is restored after."""
-    tokens = [(var, var.set(value)) for var, value in context]
+    """With `context` (context variables and their values) set, run `attempts(owner, run,
+    run_context)` to the final state, report it, run `owner`'s state hooks (a hook never
+    changes the state); the context is restored after."""
+    tokens = []
+    for var, value in context:
+        tokens.append((var, var.set(value)))
     try:
-        state = attempts()
+        state = attempts(owner, run, run_context)
         report_final(run, state)
         run_state_hooks(owner, run, state)
         return state
     finally:
         for var, token in reversed(tokens):
             var.reset(token)
-
-
-def start_attempt(run: TaskRun | FlowRun) -> None:
-    """Count the attempt and enter Running (Retrying from the second attempt on)."""
-    run.run_count += 1
-    run.set_state(Running() if run.run_count == 1 else Retrying())
 
 
 def wait_for_next_attempt(run: TaskRun | FlowRun, error: BaseException | None, *, delay: float, retries: int) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sdk import logs
 from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
-from sdk.engine.attempts import run_to_final_state, start_attempt, wait_for_next_attempt
+from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
@@ -18,7 +18,7 @@ from sdk.engine.retries import next_delay
 from sdk.engine.runs import FlowRun
 from sdk.engine.timeouts import TimeLimitReached, call_with_timeout
 from sdk.exceptions import FlowRunTimeout, UpstreamTaskError
-from sdk.states import Completed, Crashed, Failed, Pending, State, TimedOut, worst_state
+from sdk.states import Completed, Crashed, Failed, Pending, Retrying, Running, State, TimedOut, worst_state
 
 if TYPE_CHECKING:
     from sdk.flows import Flow
@@ -42,11 +42,12 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
     logs.flow_run_created(run)
 
     runner = flow.task_runner.duplicate()
-    ctx = FlowRunContext(flow, run, parameters, runner, logs.effective_log_prints(flow.log_prints))
+    ctx = FlowRunContext(flow=flow, flow_run=run, parameters=parameters, task_runner=runner,
+                         log_prints=logs.effective_log_prints(flow.log_prints))
     # The flow body is not inside the task that called it (if any): no current task run.
     context = ((flow_run_var, ctx), (task_run_var, None))
     try:
-        state = run_to_final_state(flow, run, context, lambda: _run_attempts(flow, run, ctx), logs.flow_run_finished)
+        state = run_to_final_state(flow, run, ctx, context, _run_attempts, logs.flow_run_finished)
     finally:
         runner.shutdown()
     if return_state:
@@ -56,14 +57,15 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
 
 def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
     while True:
-        start_attempt(run)
+        run.run_count += 1
+        run.set_state(Running() if run.run_count == 1 else Retrying())
         try:
             state, error = _run_body(flow, ctx)
         except BaseException as exc:
             run.set_state(Crashed(f"Execution was interrupted by {type(exc).__name__}", exc))
             raise
         if state.is_failed() and run.run_count <= flow.retries:
-            delay = next_delay(flow.retry_delays, None, run.run_count - 1)
+            delay = next_delay(flow.retry_delays, retries_done=run.run_count - 1)
             wait_for_next_attempt(run, state.data, delay=delay, retries=flow.retries)
             continue
         if error is not None:

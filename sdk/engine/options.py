@@ -122,14 +122,6 @@ class DecoratedFunction:
         self.on_failure = check_hooks("on_failure", options["on_failure"])
         self.signature = CallSignature(fn)  # once per task/flow: binding a call must stay cheap
 
-    def run_name(self, parameters: dict[str, Any]) -> str:
-        if self._run_name is None:
-            return self._generated_run_name()
-        return self._run_name.render(parameters)
-
-    def _generated_run_name(self) -> str:
-        raise NotImplementedError
-
     def with_options(self, **overrides: Any) -> Any:
         """A new task/flow with some options changed."""
         check_unknown("with_options()", overrides, self.OPTIONS)

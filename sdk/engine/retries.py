@@ -55,7 +55,8 @@ def check_jitter(factor: Any) -> float | None:
     return float(factor)
 
 
-def next_delay(delays: float | list[float], jitter: float | None, retries_done: int) -> float:
+def next_delay(delays: float | list[float], *, jitter: float | None = None, retries_done: int) -> float:
+    """The wait before the next attempt, after `retries_done` retries."""
     delay = delays if isinstance(delays, float) else delays[min(retries_done, len(delays) - 1)]
     if jitter:
         delay = max(0.0, delay * (1 + random.uniform(-jitter, jitter)))

@@ -29,12 +29,14 @@ _COMPLETED = StateType.COMPLETED
 
 
 class Run:
-    """What task and flow runs share: identity, attempt count, current state, event sequence."""
+    """What task and flow runs share: identity, attempt count, current state, and the events
+    a run emits. A task run's events carry its id and its flow run's; a flow run's, its own."""
 
     __slots__ = ("id", "name", "run_count", "state", "_seq")
     created_event_type = ""  # set by each kind of run
     state_event_type = ""
     label_prefix = ""
+    is_task_run = False
 
     def __init__(self, name: str) -> None:
         self.id = new_id()
@@ -46,22 +48,27 @@ class Run:
     def next_seq(self) -> int:
         return next(self._seq)
 
-    # Subclasses say which ids an event and a state carry, and what the created event holds.
-    def _new_event(self, type_: str, occurred: str) -> dict[str, Any]:
+    def _describe(self, created_event: dict[str, Any]) -> None:
+        """Add what the created event says about the run besides its ids and initial state."""
         raise NotImplementedError
 
-    def _bind(self, state: State) -> None:
-        raise NotImplementedError
-
-    def _created_fields(self) -> dict[str, Any]:
-        raise NotImplementedError
+    def _new_event(self, type_: str, state: State) -> dict[str, Any]:
+        """An event of this run about `state`, which is bound to the run."""
+        if self.is_task_run:
+            flow_run_id = self.flow_run_id  # type: ignore[attr-defined]
+            state.task_run_id = self.id
+            state.flow_run_id = flow_run_id
+            return {"id": new_id(), "type": type_, "occurred": state.occurred, "seq": next(self._seq),
+                    "task_run_id": self.id, "flow_run_id": flow_run_id}
+        state.flow_run_id = self.id
+        return {"id": new_id(), "type": type_, "occurred": state.occurred, "seq": next(self._seq),
+                "flow_run_id": self.id}
 
     def emit_created(self, rendered_parameters: dict[str, Any], initial: State) -> None:
         """Report the run, entering its initial state (Pending) in the same event."""
-        self._bind(initial)
         self.state = initial
-        event = self._new_event(self.created_event_type, initial.occurred)
-        event.update(self._created_fields())
+        event = self._new_event(self.created_event_type, initial)
+        self._describe(event)
         event["parameters"] = rendered_parameters
         event["state_type"] = initial.type._value_
         event["state_name"] = initial.name
@@ -70,15 +77,24 @@ class Run:
 
     def set_state(self, state: State) -> State:
         """Enter `state` and report it; returns it."""
-        self._bind(state)
         self.state = state
-        event = self._new_event(self.state_event_type, state.occurred)
+        # As _new_event, written out: this runs for every state of every run.
+        if self.is_task_run:
+            flow_run_id = self.flow_run_id  # type: ignore[attr-defined]
+            state.task_run_id = self.id
+            state.flow_run_id = flow_run_id
+            event = {"id": new_id(), "type": self.state_event_type, "occurred": state.occurred,
+                     "seq": next(self._seq), "task_run_id": self.id, "flow_run_id": flow_run_id}
+        else:
+            state.flow_run_id = self.id
+            event = {"id": new_id(), "type": self.state_event_type, "occurred": state.occurred,
+                     "seq": next(self._seq), "flow_run_id": self.id}
         event["run_count"] = self.run_count
-        event["state_type"] = state.type._value_
+        state_type = state.type
+        event["state_type"] = state_type._value_
         event["state_name"] = state.name
         if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
             event["state_message"] = state.message
-        state_type = state.type
         if state_type is _COMPLETED:
             result = json_result(state.data)
             if result is not NO_RESULT:
@@ -104,11 +120,12 @@ class TaskRun(Run):
     created_event_type = "task_run.created"
     state_event_type = "task_run.state"
     label_prefix = "Task run"
+    is_task_run = True
 
     def __init__(self, *, name: str, task_key: str, task_name: str, flow_run_id: str | None,
                  parent_task_run_id: str | None, tags: tuple[str, ...] = (),
                  upstream_task_run_ids: tuple[str, ...] = ()) -> None:
-        super().__init__(name)
+        Run.__init__(self, name)
         self.flow_run_id = flow_run_id
         self.task_key = task_key
         self.task_name = task_name
@@ -116,18 +133,13 @@ class TaskRun(Run):
         self.parent_task_run_id = parent_task_run_id
         self.upstream_task_run_ids = upstream_task_run_ids
 
-    def _new_event(self, type_: str, occurred: str) -> dict[str, Any]:
-        return {"id": new_id(), "type": type_, "occurred": occurred, "seq": next(self._seq),
-                "task_run_id": self.id, "flow_run_id": self.flow_run_id}
-
-    def _bind(self, state: State) -> None:
-        state.task_run_id = self.id
-        state.flow_run_id = self.flow_run_id
-
-    def _created_fields(self) -> dict[str, Any]:
-        return {"task_key": self.task_key, "task_name": self.task_name, "name": self.name,
-                "tags": tuple(self.tags), "parent_task_run_id": self.parent_task_run_id,
-                "upstream_task_run_ids": tuple(self.upstream_task_run_ids)}
+    def _describe(self, created_event: dict[str, Any]) -> None:
+        created_event["task_key"] = self.task_key
+        created_event["task_name"] = self.task_name
+        created_event["name"] = self.name
+        created_event["tags"] = tuple(self.tags)
+        created_event["parent_task_run_id"] = self.parent_task_run_id
+        created_event["upstream_task_run_ids"] = tuple(self.upstream_task_run_ids)
 
 
 class FlowRun(Run):
@@ -142,7 +154,7 @@ class FlowRun(Run):
     def __init__(self, *, name: str, flow_name: str, parameters: dict[str, Any], tags: tuple[str, ...] = (),
                  parent_flow_run_id: str | None = None, parent_task_run_id: str | None = None,
                  version: str | None = None) -> None:
-        super().__init__(name)
+        Run.__init__(self, name)
         self.flow_name = flow_name
         self.parameters = parameters
         self.tags = tags
@@ -150,14 +162,10 @@ class FlowRun(Run):
         self.parent_task_run_id = parent_task_run_id
         self.version = version
 
-    def _new_event(self, type_: str, occurred: str) -> dict[str, Any]:
-        return {"id": new_id(), "type": type_, "occurred": occurred, "seq": next(self._seq),
-                "flow_run_id": self.id}
-
-    def _bind(self, state: State) -> None:
-        state.flow_run_id = self.id
-
-    def _created_fields(self) -> dict[str, Any]:
-        return {"flow_name": self.flow_name, "name": self.name, "tags": tuple(self.tags),
-                "parent_task_run_id": self.parent_task_run_id, "parent_flow_run_id": self.parent_flow_run_id,
-                "version": self.version}
+    def _describe(self, created_event: dict[str, Any]) -> None:
+        created_event["flow_name"] = self.flow_name
+        created_event["name"] = self.name
+        created_event["tags"] = tuple(self.tags)
+        created_event["parent_task_run_id"] = self.parent_task_run_id
+        created_event["parent_flow_run_id"] = self.parent_flow_run_id
+        created_event["version"] = self.version

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sdk import logs
 from sdk.caching import task_cache
 from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
-from sdk.engine.attempts import run_to_final_state, start_attempt, wait_for_next_attempt
+from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
@@ -24,7 +24,8 @@ from sdk.engine.runs import TaskRun
 from sdk.engine.timeouts import TimeLimitReached, call_with_timeout
 from sdk.exceptions import TaskRunTimeout, UpstreamTaskError
 from sdk.futures import TaskRunFuture
-from sdk.states import Cached, Completed, Crashed, Failed, NotReady, Pending, State, TimedOut
+from sdk.states import (Cached, Completed, Crashed, Failed, NotReady, Pending, Retrying, Running, State,
+                        TimedOut)
 from sdk.task_runners import ThreadPoolTaskRunner
 
 if TYPE_CHECKING:
@@ -127,9 +128,9 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         state = run.set_state(Failed(f"Could not resolve the task's inputs: {describe_error(exc)}", exc))
         logs.task_run_finished(run, state)
         return state
-    ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
-    return run_to_final_state(task, run, ((task_run_var, ctx),), lambda: _run_attempts(task, run, ctx),
-                              logs.task_run_finished)
+    ctx = TaskRunContext(task=task, task_run=run, parameters=inputs, flow_run_context=flow_ctx,
+                         log_prints=logs.effective_log_prints(task.log_prints))
+    return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), _run_attempts, logs.task_run_finished)
 
 
 def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
@@ -141,7 +142,8 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
             logs.run_failed(run, exc)
             return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
     while True:
-        start_attempt(run)
+        run.run_count += 1
+        run.set_state(Running() if run.run_count == 1 else Retrying())
         if key is not None and not task.refresh_cache:
             value = task_cache.read(key)
             if value is not task_cache.MISS:
@@ -157,7 +159,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
                 state = Failed(f"Task run encountered an exception {describe_error(exc)}", exc)
             retries_done = run.run_count - 1
             if retries_done < task.retries and condition_allows(task.retry_condition_fn, task, run, state):
-                delay = next_delay(task.retry_delays, task.retry_jitter_factor, retries_done)
+                delay = next_delay(task.retry_delays, jitter=task.retry_jitter_factor, retries_done=retries_done)
                 wait_for_next_attempt(run, exc, delay=delay, retries=task.retries)
                 continue
             logs.run_failed(run, exc, retries_exhausted=task.retries > 0)

@@ -24,6 +24,7 @@ from pathlib import Path
 from sdk.shipping import lifecycle
 from sdk.shipping.backoff import Backoff
 from sdk.shipping.barriers import FlushBarrier, FlushBarriers
+from sdk.shipping.coalescing import BUSY_POLL, Burst
 from sdk.shipping.delivery import Delivery, new_stats
 from sdk.shipping.problems import ProblemWarnings
 from sdk.shipping.replay import send_spooled
@@ -35,9 +36,6 @@ __all__ = ["ShippingSink"]
 
 log = logging.getLogger("sdk.shipping")
 
-# While user code keeps emitting, the thread looks again this soon, so it notices the end of a
-# burst (and starts sending) within a few hundredths of a second instead of a whole interval.
-BUSY_POLL = 0.02
 SPOOL_SCAN_INTERVAL = 10.0  # how often the thread looks for spool files abandoned by dead processes
 
 
@@ -65,7 +63,7 @@ class ShippingSink:
         self.spool = Spool(spool_dir(Path(home) if home else orchestrator_home(), api_url))
         self.batch_size = max(1, int(batch_size))
         self.flush_interval = max(0.01, flush_interval)
-        self.max_delay = max(0.0, max_delay)
+        self.max_delay = max_delay
         self.queue_size = max(0, int(queue_size))
         # Between wakes the thread leaves a busy producer alone (coalescing); only a queue half
         # full wakes it early.
@@ -92,8 +90,7 @@ class ShippingSink:
         self._barriers = FlushBarriers()
         self._next_scan = 0.0  # when to look for abandoned spool files again
         self.problems = ProblemWarnings(log)
-        self._burst_start: float | None = None  # when the thread first saw the current burst
-        self._burst_len = 0
+        self._burst = Burst(self.max_delay)
         self.stats = new_stats()
         self.backoff = Backoff(self.max_backoff)
         self.delivery = Delivery(self.api_url, self._transport, self.backoff, self.problems, self.stats,
@@ -230,27 +227,16 @@ class ShippingSink:
                 self.problems.deliver(in_user_thread=False)
             if delivery.stopping:
                 return
-            if not woken and self._producer_busy():
+            if not woken and self._burst.producer_busy(len(self._queue), time.monotonic()):
                 interval = min(self.flush_interval, BUSY_POLL)
                 continue
             interval = self.flush_interval
             try:
-                self._burst_start, self._burst_len = None, 0
+                self._burst.reset()
                 self._cycle()
             except Exception as exc:  # the thread must outlive any surprise
                 self._warn_once("internal", f"unexpected error while shipping events: {exc!r}")
                 delivery.failed(None)
-
-    def _producer_busy(self) -> bool:
-        """Coalescing: while user code keeps emitting, wait (at most max_delay) instead of competing
-        with it for the GIL; ship once it pauses (no new event for BUSY_POLL seconds). flush() and a
-        half-full queue skip this."""
-        length = len(self._queue)
-        now = time.monotonic()
-        if self._burst_start is None:
-            self._burst_start = now
-        growing, self._burst_len = length > self._burst_len, length
-        return growing and now - self._burst_start < self.max_delay
 
     def _cycle(self) -> None:
         now = time.monotonic()

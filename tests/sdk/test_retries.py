@@ -53,7 +53,7 @@ def test_number_retry_delay_waits_between_attempts():
 
 
 def test_list_retry_delays_are_used_in_order_and_the_last_repeats():
-    assert [next_delay([1.0, 2.0], None, i) for i in range(4)] == [1.0, 2.0, 2.0, 2.0]
+    assert [next_delay([1.0, 2.0], retries_done=i) for i in range(4)] == [1.0, 2.0, 2.0, 2.0]
 
 
 def test_list_retry_delays_apply_to_a_task(sink):
@@ -78,12 +78,12 @@ def test_callable_retry_delay_gets_the_retry_count():
 
 
 def test_jitter_spreads_the_delay_around_its_value():
-    delays = {next_delay(10.0, 0.5, 0) for _ in range(50)}
+    delays = {next_delay(10.0, jitter=0.5, retries_done=0) for _ in range(50)}
     assert all(5.0 <= d <= 15.0 for d in delays) and len(delays) > 1
 
 
 def test_jitter_never_makes_a_negative_delay():
-    assert all(next_delay(1.0, 3.0, 0) >= 0 for _ in range(50))
+    assert all(next_delay(1.0, jitter=3.0, retries_done=0) >= 0 for _ in range(50))
 
 
 def test_retry_condition_fn_can_stop_retries():
