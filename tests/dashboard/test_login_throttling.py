@@ -17,6 +17,12 @@ SLOW_AFTER = settings.LOGIN_SLOWDOWN_AFTER
 FIRST_WAIT = settings.LOGIN_SLOWDOWN_SECONDS
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # Each login checks a password; the production hasher's cost would dominate these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def ada(db) -> User:
     return User.objects.create_user("ada", password=PASSWORD)
