@@ -34,6 +34,7 @@ PAGES = {
     "/admin/api/apikey/": "#result_list",
     "/admin/orchestrator/flowrun/": "#result_list",
     "/admin/auth/user/add/": "#user_form",
+    "/api/flow-runs/": ".response-info",
     "/api/docs/": ".swagger-ui .info .title",
 }
 
@@ -41,7 +42,8 @@ PAGES = {
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample});
+  window.__cspViolations.push({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample,
+                              source: e.sourceFile + ':' + e.lineNumber});
 });
 """
 
@@ -176,7 +178,7 @@ def test_page_works_under_the_policy(watched, site, path):
     # The page's own scripts ran (Swagger UI draws its title from the schema it fetched).
     watched.page.wait_for_selector(PAGES[path].format(run_id=site.hostile_run_id), timeout=WAIT_MS)
     watched.page.wait_for_load_state("networkidle", timeout=WAIT_MS)
-    assert watched.violations() == [], path
+    assert watched.violations() == [], (path, watched.violations())
     assert watched.errors == [], path
 
 
