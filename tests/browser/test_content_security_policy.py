@@ -7,20 +7,17 @@ tests; elsewhere they are skipped, and `make test` names the skipped suite.
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from tests.run import CHROMIUM, browser_problem
 from tests.shipping.live_server import Server, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 USERNAME, PASSWORD = "csp-admin", "csp-admin-password-1"
@@ -48,19 +45,9 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def browser_missing_reason() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (requirements.txt)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    reason = browser_missing_reason()
+    reason = browser_problem()
     if reason:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"browser tests are required under CI=true: {reason}")
