@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the login form's message
 ]
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client or username before checking passwords
+    "dashboard.login_throttle.LoginThrottleBackend",  # first: refuses a throttled client or username
     "django.contrib.auth.backends.ModelBackend",
 ]
 
