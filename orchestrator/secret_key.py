@@ -31,8 +31,14 @@ def load_or_create_secret_key(home: Path) -> str:
         return _read(path)
     except FileNotFoundError:
         pass
-    _make_private_folder(Path(home))
-    _create(path, secrets.token_urlsafe(64))
+    try:
+        _make_private_folder(Path(home))
+        _create(path, secrets.token_urlsafe(64))
+    except OSError as exc:
+        raise SecretKeyFileError(
+            f"SECRET_KEY is unset and the key file {path} cannot be created ({exc}): "
+            "set SECRET_KEY, or ORCHESTRATOR_HOME to a folder this user may write"
+        ) from exc
     return _read(path)
 
 
