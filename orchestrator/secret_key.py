@@ -29,8 +29,8 @@ def load_or_create_secret_key(home: Path) -> str:
     path = Path(home) / FILE_NAME
     try:
         return _read(path)
-    except FileNotFoundError:
-        pass
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # not made yet (or the home cannot hold it: creating it says so)
     try:
         _make_private_folder(Path(home))
         _create(path, secrets.token_urlsafe(64))
