@@ -167,6 +167,8 @@ def test_page_works_under_the_policy(watched, site, path):
     watched.page.wait_for_load_state("networkidle", timeout=WAIT_MS)
     assert watched.violations() == [], (path, watched.violations())
     assert watched.errors == [], path
+    # Where a page loads htmx, htmx must not evaluate strings as code.
+    assert watched.page.evaluate("typeof htmx === 'undefined' ? null : htmx.config.allowEval") in (None, False)
 
 
 def test_swagger_ui_renders_the_operations(watched, site):
