@@ -100,8 +100,8 @@ class ThreadPoolTaskRunner:
         depth = getattr(_local, "inline_depth", 0)
         if depth >= _MAX_INLINE_DEPTH:
             return False
-        held = _slots_held()
-        own_slot = self._bounded and self not in held
+        held = _slots_held() if self._bounded else None
+        own_slot = held is not None and self not in held
         if own_slot and not self._take_slot(blocking=False):
             return False  # max_workers bodies are running: the job waits for one of them
         job = self._pending.pop(key, None)  # dict.pop is atomic: one claimer wins
@@ -111,13 +111,13 @@ class ThreadPoolTaskRunner:
             return False
         _local.inline_depth = depth + 1
         if own_slot:
-            held.add(self)
+            held.add(self)  # type: ignore[union-attr]
         try:
             self._run(job)
         finally:
             _local.inline_depth = depth
             if own_slot:
-                held.discard(self)
+                held.discard(self)  # type: ignore[union-attr]
                 self._give_back_slot()
         return True
 
@@ -130,8 +130,10 @@ class ThreadPoolTaskRunner:
             with self._lock:
                 self._threads += 1
             self._start_thread()
+        if not self._bounded:
+            return False
         held = _slots_held()
-        if not self._bounded or self not in held:
+        if self not in held:
             return False
         held.discard(self)
         self._give_back_slot()
