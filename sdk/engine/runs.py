@@ -137,9 +137,9 @@ class TaskRun(Run):
         created_event["task_key"] = self.task_key
         created_event["task_name"] = self.task_name
         created_event["name"] = self.name
-        created_event["tags"] = tuple(self.tags)
+        created_event["tags"] = self.tags  # tuples already (see above)
         created_event["parent_task_run_id"] = self.parent_task_run_id
-        created_event["upstream_task_run_ids"] = tuple(self.upstream_task_run_ids)
+        created_event["upstream_task_run_ids"] = self.upstream_task_run_ids
 
 
 class FlowRun(Run):
@@ -165,7 +165,7 @@ class FlowRun(Run):
     def _describe(self, created_event: dict[str, Any]) -> None:
         created_event["flow_name"] = self.flow_name
         created_event["name"] = self.name
-        created_event["tags"] = tuple(self.tags)
+        created_event["tags"] = self.tags
         created_event["parent_task_run_id"] = self.parent_task_run_id
         created_event["parent_flow_run_id"] = self.parent_flow_run_id
         created_event["version"] = self.version
