@@ -1,6 +1,6 @@
 """What the task and flow engines share around a run's attempts: entering the run's
-context, waiting before a retry, and the end of a run (final
-state reported, state hooks run, context left as it was)."""
+context, waiting before a retry, and the end of a run (final state reported, state
+hooks run, context left as it was)."""
 from __future__ import annotations
 
 import contextvars
