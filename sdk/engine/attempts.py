@@ -1,6 +1,6 @@
 """What the task and flow engines share around a run's attempts: entering the run's
-context, waiting before a retry, and the end of a run (final
-state reported, state hooks run, context left as it was)."""
+context, waiting before a retry, and the end of a run (final state reported, state
+hooks run, context left as it was)."""
 from __future__ import annotations
 
 import contextvars
@@ -24,15 +24,15 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
     changes the state); the context is restored after."""
     tokens = []
     for var, value in context:
-        tokens.append((var, var.set(value)))
+        tokens.append(var.set(value))
     try:
         state = attempts(owner, run, run_context)
         report_final(run, state)
         run_state_hooks(owner, run, state)
         return state
     finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
+        for token in tokens:  # distinct variables: any order restores them
+            token.var.reset(token)
 
 
 def wait_for_next_attempt(run: TaskRun | FlowRun, error: BaseException | None, *, delay: float, retries: int) -> None:

@@ -78,21 +78,20 @@ class Run:
     def set_state(self, state: State) -> State:
         """Enter `state` and report it; returns it."""
         self.state = state
-        # As _new_event, written out: this runs for every state of every run.
+        state_type = state.type
+        # As _new_event, written out as one literal each: this runs for every state of every run.
         if self.is_task_run:
             flow_run_id = self.flow_run_id  # type: ignore[attr-defined]
             state.task_run_id = self.id
             state.flow_run_id = flow_run_id
             event = {"id": new_id(), "type": self.state_event_type, "occurred": state.occurred,
-                     "seq": next(self._seq), "task_run_id": self.id, "flow_run_id": flow_run_id}
+                     "seq": next(self._seq), "task_run_id": self.id, "flow_run_id": flow_run_id,
+                     "run_count": self.run_count, "state_type": state_type._value_, "state_name": state.name}
         else:
             state.flow_run_id = self.id
             event = {"id": new_id(), "type": self.state_event_type, "occurred": state.occurred,
-                     "seq": next(self._seq), "flow_run_id": self.id}
-        event["run_count"] = self.run_count
-        state_type = state.type
-        event["state_type"] = state_type._value_
-        event["state_name"] = state.name
+                     "seq": next(self._seq), "flow_run_id": self.id,
+                     "run_count": self.run_count, "state_type": state_type._value_, "state_name": state.name}
         if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
             event["state_message"] = state.message
         if state_type is _COMPLETED:
