@@ -1,0 +1,81 @@
+"""`/`: flow runs newest first, filters in the URL, an activity chart above the list."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Min
+from django.http import QueryDict
+from django.utils import timezone
+
+from dashboard.charts import activity_columns, count_segments, counts_title
+from dashboard.filtering import RANGE_LABELS, filter_runs
+from dashboard.views.common import render_page
+from orchestrator import retries
+from orchestrator.filters import FlowRunFilter
+from orchestrator.models import Flow, FlowRun, TaskRun
+
+PAGE_SIZE = 50
+CHART_BUCKETS = 60
+DEFAULT_CHART_LOOKBACK = timedelta(days=7)
+STATE_CHOICES = [
+    ("COMPLETED", "Completed"), ("FAILED", "Failed"), ("CRASHED", "Crashed"), ("RUNNING", "Running"),
+    ("SCHEDULED", "Scheduled"), ("PENDING", "Pending"), ("CANCELLED", "Cancelled"),
+]
+FRAGMENTS = {"runs-results": "dashboard/partials/runs_results.html"}
+
+
+def decorate_flow_runs(runs: list[FlowRun]) -> list[FlowRun]:
+    """Attach task counts (one grouped query) and the Scheduled runs' waiting reason."""
+    counts = TaskRun.objects.counts_by_state(run.id for run in runs)
+    for run in runs:
+        run.counts = counts[run.id]
+        run.task_total = sum(run.counts.values())
+        run.count_segments = count_segments(run.counts)
+        run.counts_title = counts_title(run.counts)
+        run.waiting = retries.waiting_for_worker(run) if run.state_type == "SCHEDULED" else None
+    return runs
+
+
+def chart_range(filtered, now: datetime) -> tuple[datetime, datetime]:
+    until = filtered.until or now
+    since = filtered.since
+    if since is None:
+        oldest = filtered.matching.filter(created__gte=until - DEFAULT_CHART_LOOKBACK).aggregate(t=Min("created"))["t"]
+        since = oldest or until - timedelta(hours=1)
+    if until - since < timedelta(minutes=10):
+        since = until - timedelta(minutes=10)
+    return since, until
+
+
+def runs_context(query: QueryDict, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    filtered = filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name(), now)
+    runs = list(filtered.runs.newest_first()[: PAGE_SIZE + 1])
+    older = None
+    if len(runs) > PAGE_SIZE:
+        runs = runs[:PAGE_SIZE]
+        older = query.copy()
+        older["before"] = runs[-1].created.isoformat()
+        older = older.urlencode()
+    newest = query.copy()
+    newest.pop("before", None)
+    since, until = chart_range(filtered, now)
+    columns, peak = activity_columns(filtered.matching.activity(since, until, CHART_BUCKETS) if not filtered.errors else [])
+    return {
+        "runs": decorate_flow_runs(runs),
+        "filters": filtered,
+        "older_query": older,
+        "first_page": not filtered.values["before"],
+        "newest_query": newest.urlencode(),
+        "chart": {"columns": columns, "peak": peak, "since": since, "until": until},
+        "state_choices": STATE_CHOICES,
+        "range_labels": RANGE_LABELS,
+    }
+
+
+@login_required
+def runs_list(request):
+    context = runs_context(request.GET)
+    context["flows"] = Flow.objects.order_by("name").values_list("name", flat=True)[:500]
+    return render_page(request, "dashboard/runs.html", FRAGMENTS, context)

@@ -1,0 +1,66 @@
+"""`/task-runs/`: task runs across flow runs, the "Failed" preset, filters, select and retry."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.http import QueryDict
+from django.utils import timezone
+
+from dashboard.filtering import FAILED_PRESET, RANGE_LABELS, filter_runs, states_of
+from dashboard.views.common import render_page
+from orchestrator import retries
+from orchestrator.filters import TaskRunFilter
+from orchestrator.models import Flow, TaskRun
+
+PAGE_SIZE = 100
+COUNT_LIMIT = 10_000  # "all matching" counts up to here; beyond it the page says "10,000+"
+STATE_CHOICES = [
+    ("COMPLETED", "Completed"), ("FAILED", "Failed"), ("CRASHED", "Crashed"), ("RUNNING", "Running"),
+    ("SCHEDULED", "Scheduled"), ("PENDING", "Pending"), ("CANCELLED", "Cancelled"),
+]
+FRAGMENTS = {"task-runs-results": "dashboard/partials/task_runs_results.html"}
+
+
+def decorate_task_runs(runs: list[TaskRun]) -> list[TaskRun]:
+    for run in runs:
+        run.waiting = retries.waiting_for_worker(run) if run.state_type == "SCHEDULED" else None
+    return runs
+
+
+def task_runs_context(query: QueryDict, user, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    filtered = filter_runs(TaskRunFilter, query, TaskRun.objects.with_flow_name(), now)
+    runs = list(filtered.runs.newest_first()[: PAGE_SIZE + 1])
+    older = None
+    if len(runs) > PAGE_SIZE:
+        runs = runs[:PAGE_SIZE]
+        older = query.copy()
+        older["before"] = runs[-1].created.isoformat()
+        older = older.urlencode()
+    newest = query.copy()
+    newest.pop("before", None)
+    matching = filtered.matching.order_by()[:COUNT_LIMIT + 1].count() if not filtered.errors else 0
+    filter_query = newest.copy()
+    return {
+        "runs": decorate_task_runs(runs),
+        "filters": filtered,
+        "older_query": older,
+        "newest_query": newest.urlencode(),
+        "first_page": not filtered.values["before"],
+        "filter_query": filter_query.urlencode(),
+        "matching_count": min(matching, COUNT_LIMIT),
+        "matching_capped": matching > COUNT_LIMIT,
+        "failed_preset": FAILED_PRESET,
+        "failed_preset_active": filtered.states == states_of(FAILED_PRESET),
+        "state_choices": STATE_CHOICES,
+        "range_labels": RANGE_LABELS,
+        "can_retry": retries.can_retry(user),
+    }
+
+
+@login_required
+def task_runs_list(request):
+    context = task_runs_context(request.GET, request.user)
+    context["flows"] = Flow.objects.order_by("name").values_list("name", flat=True)[:500]
+    return render_page(request, "dashboard/task_runs.html", FRAGMENTS, context)
