@@ -76,7 +76,7 @@ class FlowRunQuerySet(models.QuerySet):
 
 class TaskRunQuerySet(models.QuerySet):
     def with_flow_name(self):
-        return self.annotate(flow_name=F("flow_run__flow__name"))
+        return self.annotate(flow_name=F("flow_run__flow__name"), flow_run_name=F("flow_run__name"))
 
     def newest_first(self):
         return self.order_by("-created", "-id")
