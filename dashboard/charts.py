@@ -15,13 +15,18 @@ CHART_WIDTH = 1000
 CHART_HEIGHT = 120
 
 
+def svg_number(value: float) -> str:
+    """Formatted once here: the template would otherwise localize every float it prints."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+
+
 @dataclass
 class Segment:
     state: str  # lower-case type, for the css class
-    x: float
-    y: float
-    width: float
-    height: float
+    x: str
+    y: str
+    width: str
+    height: str
     count: int
 
 
@@ -48,8 +53,8 @@ def activity_columns(buckets: list[ActivityBucket]) -> tuple[list[Column], int]:
                 continue
             height = CHART_HEIGHT * n / peak
             y -= height
-            segments.append(Segment(state.lower(), round(index * step + gap / 2, 2), round(y, 2),
-                                    round(step - gap, 2), round(height, 2), n))
+            segments.append(Segment(state.lower(), svg_number(index * step + gap / 2), svg_number(y),
+                                    svg_number(step - gap), svg_number(height), n))
         parts = ", ".join(f"{s.count} {s.state}" for s in segments) or "no runs"
         title = f"{bucket.start:%b %d %H:%M}–{bucket.end:%H:%M} UTC: {parts}"
         columns.append(Column(title, segments))
@@ -67,7 +72,7 @@ def count_segments(counts: dict[str, int], width: float = 100.0) -> list[Segment
         n = counts.get(state, 0)
         if n:
             w = width * n / total
-            segments.append(Segment(state.lower(), round(x, 3), 0, round(w, 3), 1, n))
+            segments.append(Segment(state.lower(), svg_number(x), "0", svg_number(w), "1", n))
             x += w
     return segments
 

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from orchestrator.filters import LogFilter
 from orchestrator.models import Log, TaskRun
 
-TAIL = 300  # lines shown; the API pages through the rest
+TAIL = 200  # lines shown; the API pages through the rest
 LEVELS = [("", "All levels"), ("DEBUG", "Debug"), ("INFO", "Info"), ("WARNING", "Warning"), ("ERROR", "Error"),
           ("CRITICAL", "Critical")]
 

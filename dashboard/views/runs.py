@@ -50,7 +50,7 @@ def chart_range(filtered, now: datetime) -> tuple[datetime, datetime]:
 
 def runs_context(query: QueryDict, now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    filtered = filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name(), now)
+    filtered = filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name().defer("parameters"), now)
     runs = list(filtered.runs.newest_first()[: PAGE_SIZE + 1])
     older = None
     if len(runs) > PAGE_SIZE:

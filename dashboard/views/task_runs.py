@@ -30,7 +30,7 @@ def decorate_task_runs(runs: list[TaskRun]) -> list[TaskRun]:
 
 def task_runs_context(query: QueryDict, user, now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    filtered = filter_runs(TaskRunFilter, query, TaskRun.objects.with_flow_name(), now)
+    filtered = filter_runs(TaskRunFilter, query, TaskRun.objects.with_flow_name().defer("parameters"), now)
     runs = list(filtered.runs.newest_first()[: PAGE_SIZE + 1])
     older = None
     if len(runs) > PAGE_SIZE:
