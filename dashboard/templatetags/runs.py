@@ -85,7 +85,8 @@ def pretty_json(value) -> str:
 def ago(value: datetime | None) -> str:
     if value is None:
         return ""
-    return f"{duration(timezone.now() - value)} ago"
+    seconds = (timezone.now() - value).total_seconds()
+    return "just now" if seconds < 1 else f"{int(seconds)}s ago" if seconds < 60 else f"{duration(seconds)} ago"
 
 
 @register.filter

@@ -68,7 +68,7 @@ def runs_context(query: QueryDict, now: datetime | None = None) -> dict:
         "older_query": older,
         "first_page": not filtered.values["before"],
         "newest_query": newest.urlencode(),
-        "chart": {"columns": columns, "peak": peak, "since": since, "until": until},
+        "chart": {"columns": columns, "peak": peak, "since": since, "until": until, "middle": since + (until - since) / 2},
         "state_choices": STATE_CHOICES,
         "range_labels": RANGE_LABELS,
     }

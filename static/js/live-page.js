@@ -36,3 +36,20 @@
   document.addEventListener("htmx:wsOpen", function () { document.body.classList.add("is-live"); });
   document.addEventListener("htmx:wsClose", function () { document.body.classList.remove("is-live"); });
 })();
+
+// Logs tail: keep the newest line in view when the reader is already at the bottom.
+(function () {
+  "use strict";
+  var atBottom = true;
+  function logs() { return document.getElementById("logs"); }
+  function stick() {
+    var box = logs();
+    if (box && atBottom) box.scrollTop = box.scrollHeight;
+  }
+  document.addEventListener("DOMContentLoaded", stick);
+  document.addEventListener("htmx:oobBeforeSwap", function () {
+    var box = logs();
+    atBottom = !box || box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+  });
+  document.addEventListener("htmx:oobAfterSwap", stick);
+})();
