@@ -64,7 +64,7 @@ def flow_run_retry(request, flow_run_id: str):
                      "flow-run-retry", "dashboard:flow-run-retry")
 
 
-def selected_ids(post: QueryDict, user) -> tuple[list[uuid.UUID], str | None]:
+def selected_ids(post: QueryDict) -> tuple[list[uuid.UUID], str | None]:
     """The task runs a bulk retry names: ticked ids, or every run matching the posted filters."""
     if post.get("all_matching"):
         filters = QueryDict(post.get("filters", ""))
@@ -86,7 +86,7 @@ def selected_ids(post: QueryDict, user) -> tuple[list[uuid.UUID], str | None]:
 @login_required
 @require_POST
 def task_runs_retry(request):
-    ids, problem = selected_ids(request.POST, request.user)
+    ids, problem = selected_ids(request.POST)
     status = 200
     outcome: dict = {}
     if problem:
