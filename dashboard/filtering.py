@@ -23,6 +23,11 @@ LABELS = {
     "started_after": "Started after", "started_before": "Started before", "before": "Page", "flow_run": "Flow run",
     "task_key": "Task key",
 }
+# The state chips of the filter forms (any other state type or name still works in the URL).
+STATE_CHOICES = [
+    ("COMPLETED", "Completed"), ("FAILED", "Failed"), ("CRASHED", "Crashed"), ("RUNNING", "Running"),
+    ("SCHEDULED", "Scheduled"), ("PENDING", "Pending"), ("CANCELLED", "Cancelled"),
+]
 FAILED_PRESET = "FAILED,CRASHED"  # TimedOut is a FAILED state, so it is included
 
 
@@ -103,3 +108,26 @@ def states_of(value: str) -> set[str]:
     if not cleaned:
         return set()
     return set(cleaned[0]) | set(cleaned[1])
+
+
+@dataclass
+class RunsPage:
+    """One page of a newest-first list, with the links to the next older page and back to the newest."""
+
+    runs: list
+    older_query: str | None
+    newest_query: str
+    first_page: bool
+
+
+def newest_first_page(filtered: FilteredRuns, query: QueryDict, size: int) -> RunsPage:
+    runs = list(filtered.runs.newest_first()[: size + 1])
+    older = None
+    if len(runs) > size:
+        runs = runs[:size]
+        older_params = query.copy()
+        older_params["before"] = runs[-1].created.isoformat()
+        older = older_params.urlencode()
+    newest = query.copy()
+    newest.pop("before", None)
+    return RunsPage(runs, older, newest.urlencode(), not filtered.values["before"])

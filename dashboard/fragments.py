@@ -80,38 +80,39 @@ def runs_update(query: QueryDict, changes: Changes | None) -> str:
     context = runs_view.runs_context(query)
     if changes is None or len(changes.flow_run_ids) > MAX_ROW_UPDATES:
         return wrapped("runs-results", "dashboard/partials/runs_results.html", context)
-    ids = uuids(changes.flow_run_ids)
-    if not ids:
+    rows = changed_rows(
+        FlowRunFilter, FlowRun.objects.with_flow_name(), runs_view.decorate_flow_runs, changes.flow_run_ids, query,
+        "dashboard/partials/flow_run_row.html", "flow-run-",
+    )
+    if not rows:
         return ""
-    filtered = filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name(), timezone.now())
-    matching = runs_view.decorate_flow_runs(list(filtered.runs.filter(id__in=ids).order_by("created", "id")))
     chart = render_to_string("dashboard/partials/activity.html", context)
-    parts = [f'<section class="card chart-card" id="activity" hx-swap-oob="true">{chart}</section>']
-    parts += [
-        render_to_string("dashboard/partials/flow_run_row.html", {"run": run, "oob": True, "insert": context["first_page"]})
-        for run in matching
-    ]
-    gone = set(ids) - {run.id for run in matching}
-    parts += [f'<tr id="flow-run-{run_id}" hx-swap-oob="delete"></tr>' for run_id in sorted(gone, key=str)]
-    return "".join(parts)
+    return f'<section class="card chart-card" id="activity" hx-swap-oob="true">{chart}</section>{rows}'
 
 
 def task_runs_update(query: QueryDict, user, changes: Changes | None) -> str:
     if changes is None or len(changes.task_run_ids) > MAX_ROW_UPDATES:
         context = task_runs_view.task_runs_context(query, user)
         return wrapped("task-runs-results", "dashboard/partials/task_runs_results.html", context)
-    ids = uuids(changes.task_run_ids)
+    return changed_rows(
+        TaskRunFilter, TaskRun.objects.with_flow_name(), task_runs_view.decorate_task_runs, changes.task_run_ids,
+        query, "dashboard/partials/task_run_row.html", "task-run-row-",
+    )
+
+
+def changed_rows(filterset_class, queryset, decorate, raw_ids: set[str], query: QueryDict, template: str,
+                 id_prefix: str) -> str:
+    """Changed runs that match the page's filters as rows (new ones to insert on the first page);
+    changed runs that no longer match, removed."""
+    ids = uuids(raw_ids)
     if not ids:
         return ""
-    filtered = filter_runs(TaskRunFilter, query, TaskRun.objects.with_flow_name(), timezone.now())
-    matching = task_runs_view.decorate_task_runs(list(filtered.runs.filter(id__in=ids).order_by("created", "id")))
-    first_page = not query.get("before")
-    parts = [
-        render_to_string("dashboard/partials/task_run_row.html", {"run": run, "oob": True, "insert": first_page})
-        for run in matching
-    ]
+    filtered = filter_runs(filterset_class, query, queryset, timezone.now())
+    matching = decorate(list(filtered.runs.filter(id__in=ids).order_by("created", "id")))
+    insert = not query.get("before")
+    parts = [render_to_string(template, {"run": run, "oob": True, "insert": insert}) for run in matching]
     gone = set(ids) - {run.id for run in matching}
-    parts += [f'<tr id="task-run-row-{run_id}" hx-swap-oob="delete"></tr>' for run_id in sorted(gone, key=str)]
+    parts += [f'<tr id="{id_prefix}{run_id}" hx-swap-oob="delete"></tr>' for run_id in sorted(gone, key=str)]
     return "".join(parts)
 
 

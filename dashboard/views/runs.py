@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from dashboard.charts import activity_columns, count_segments, counts_title
-from dashboard.filtering import RANGE_LABELS, filter_runs
+from dashboard.filtering import STATE_CHOICES, RANGE_LABELS, filter_runs, newest_first_page
 from dashboard.views.common import render_page
 from orchestrator import retries
 from orchestrator.filters import FlowRunFilter
@@ -18,10 +18,6 @@ from orchestrator.models import Flow, FlowRun, TaskRun
 PAGE_SIZE = 50
 CHART_BUCKETS = 60
 DEFAULT_CHART_LOOKBACK = timedelta(days=7)
-STATE_CHOICES = [
-    ("COMPLETED", "Completed"), ("FAILED", "Failed"), ("CRASHED", "Crashed"), ("RUNNING", "Running"),
-    ("SCHEDULED", "Scheduled"), ("PENDING", "Pending"), ("CANCELLED", "Cancelled"),
-]
 FRAGMENTS = {"runs-results": "dashboard/partials/runs_results.html"}
 
 
@@ -51,23 +47,15 @@ def chart_range(filtered, now: datetime) -> tuple[datetime, datetime]:
 def runs_context(query: QueryDict, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     filtered = filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name().defer("parameters"), now)
-    runs = list(filtered.runs.newest_first()[: PAGE_SIZE + 1])
-    older = None
-    if len(runs) > PAGE_SIZE:
-        runs = runs[:PAGE_SIZE]
-        older = query.copy()
-        older["before"] = runs[-1].created.isoformat()
-        older = older.urlencode()
-    newest = query.copy()
-    newest.pop("before", None)
+    page = newest_first_page(filtered, query, PAGE_SIZE)
     since, until = chart_range(filtered, now)
     columns, peak = activity_columns(filtered.matching.activity(since, until, CHART_BUCKETS) if not filtered.errors else [])
     return {
-        "runs": decorate_flow_runs(runs),
+        "runs": decorate_flow_runs(page.runs),
         "filters": filtered,
-        "older_query": older,
-        "first_page": not filtered.values["before"],
-        "newest_query": newest.urlencode(),
+        "older_query": page.older_query,
+        "first_page": page.first_page,
+        "newest_query": page.newest_query,
         "chart": {"columns": columns, "peak": peak, "since": since, "until": until, "middle": since + (until - since) / 2},
         "state_choices": STATE_CHOICES,
         "range_labels": RANGE_LABELS,

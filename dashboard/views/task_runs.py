@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import QueryDict
 from django.utils import timezone
 
-from dashboard.filtering import FAILED_PRESET, RANGE_LABELS, filter_runs, states_of
+from dashboard.filtering import STATE_CHOICES, FAILED_PRESET, RANGE_LABELS, filter_runs, newest_first_page, states_of
 from dashboard.views.common import render_page
 from orchestrator import retries
 from orchestrator.filters import TaskRunFilter
@@ -15,10 +15,6 @@ from orchestrator.models import Flow, TaskRun
 
 PAGE_SIZE = 100
 COUNT_LIMIT = 10_000  # "all matching" counts up to here; beyond it the page says "10,000+"
-STATE_CHOICES = [
-    ("COMPLETED", "Completed"), ("FAILED", "Failed"), ("CRASHED", "Crashed"), ("RUNNING", "Running"),
-    ("SCHEDULED", "Scheduled"), ("PENDING", "Pending"), ("CANCELLED", "Cancelled"),
-]
 FRAGMENTS = {"task-runs-results": "dashboard/partials/task_runs_results.html"}
 
 
@@ -31,24 +27,15 @@ def decorate_task_runs(runs: list[TaskRun]) -> list[TaskRun]:
 def task_runs_context(query: QueryDict, user, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     filtered = filter_runs(TaskRunFilter, query, TaskRun.objects.with_flow_name().defer("parameters"), now)
-    runs = list(filtered.runs.newest_first()[: PAGE_SIZE + 1])
-    older = None
-    if len(runs) > PAGE_SIZE:
-        runs = runs[:PAGE_SIZE]
-        older = query.copy()
-        older["before"] = runs[-1].created.isoformat()
-        older = older.urlencode()
-    newest = query.copy()
-    newest.pop("before", None)
+    page = newest_first_page(filtered, query, PAGE_SIZE)
     matching = filtered.matching.order_by()[:COUNT_LIMIT + 1].count() if not filtered.errors else 0
-    filter_query = newest.copy()
     return {
-        "runs": decorate_task_runs(runs),
+        "runs": decorate_task_runs(page.runs),
         "filters": filtered,
-        "older_query": older,
-        "newest_query": newest.urlencode(),
-        "first_page": not filtered.values["before"],
-        "filter_query": filter_query.urlencode(),
+        "older_query": page.older_query,
+        "newest_query": page.newest_query,
+        "first_page": page.first_page,
+        "filter_query": page.newest_query,
         "matching_count": min(matching, COUNT_LIMIT),
         "matching_capped": matching > COUNT_LIMIT,
         "failed_preset": FAILED_PRESET,
