@@ -19,6 +19,7 @@ TRACK = 1000.0
 MIN_WIDTH = 2.0  # a run of a few ms still shows as a sliver
 PAGE_SIZE = 250  # rows per Gantt page: a flow of 10,000 task runs is 40 light pages, not one frozen tab
 TICKS = 6
+FAILED_TYPES = ("FAILED", "CRASHED")
 ROW_FIELDS = ("id", "name", "state_type", "state_name", "state_timestamp", "run_count", "start_time", "end_time",
               "upstream_task_run_ids", "created")
 
@@ -48,6 +49,7 @@ class Gantt:
     page: int
     pages: int
     ticks: list[str] = field(default_factory=list)
+    failed_only: bool = False
 
     @property
     def first_index(self) -> int:
@@ -58,10 +60,14 @@ class Gantt:
         return self.first_index + len(self.rows) - 1
 
 
-def build_gantt(flow_run: FlowRun, page: int = 1, now: datetime | None = None) -> Gantt:
+def build_gantt(flow_run: FlowRun, page: int = 1, now: datetime | None = None, failed_only: bool = False) -> Gantt:
+    """The task runs of one Gantt page; `failed_only` keeps the failed and crashed ones (the axis stays the run's)."""
     now = now or timezone.now()
     span = TaskRun.objects.timeline_span(flow_run.id)
-    total = span["count"]
+    rows_query = TaskRun.objects.of_flow_run(flow_run.id)
+    if failed_only:
+        rows_query = rows_query.filter(state_type__in=FAILED_TYPES)
+    total = rows_query.count() if failed_only else span["count"]
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     starts = [t for t in (flow_run.start_time, span["first_start"], span["first_created"]) if t]
@@ -74,7 +80,7 @@ def build_gantt(flow_run: FlowRun, page: int = 1, now: datetime | None = None) -
         end = start + timedelta(seconds=1)
     scale = TRACK / (end - start).total_seconds()
 
-    runs = list(TaskRun.objects.of_flow_run(flow_run.id).only(*ROW_FIELDS)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE])
+    runs = list(rows_query.only(*ROW_FIELDS)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE])
     retried = [run.id for run in runs if run.run_count > 1]
     attempts = attempts_by_run(retried) if retried else {}
 
@@ -98,7 +104,7 @@ def build_gantt(flow_run: FlowRun, page: int = 1, now: datetime | None = None) -
         rows.append(GanttRow(run, bars, " ".join(str(u) for u in run.upstream_task_run_ids or []),
                              duration(took) if took is not None else ""))
     ticks = [tick_label(start + (end - start) * i / (TICKS - 1), start, end) for i in range(TICKS)]
-    return Gantt(start, end, rows, total, page, pages, ticks)
+    return Gantt(start, end, rows, total, page, pages, ticks, failed_only)
 
 
 def attempts_by_run(task_run_ids: list) -> dict:

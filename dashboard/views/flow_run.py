@@ -46,7 +46,7 @@ def flow_run_context(run: FlowRun, query: QueryDict, user, now: datetime | None 
     children = decorate_flow_runs(list(FlowRun.objects.children_of(run.id)[:CHILDREN_SHOWN]))
     return {
         **flow_run_summary(run, user),
-        "gantt": build_gantt(run, page_number(query.get("page")), now),
+        "gantt": build_gantt(run, page_number(query.get("page")), now, failed_only=query.get("gantt") == "failed"),
         "states": states,
         "error": error,
         "children": children,

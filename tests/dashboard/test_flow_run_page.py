@@ -84,7 +84,7 @@ def test_gantt_pages_long_runs(admin_client, flow_run, monkeypatch):
     runs = [make_task_run(flow_run, name=f"t{i}", start_time=at(i), end_time=at(i + 1)) for i in range(7)]
     html = admin_client.get(f"/flow-runs/{flow_run.id}/", {"page": 3}).content.decode()
     assert re.findall(r'id="task-run-([0-9a-f-]{36})" class="gantt-row"', html) == [str(runs[6].id)]
-    assert "Task runs 7–7 of 7" in html and "page 3 of 3" in html
+    assert "7–7 of 7" in html and "page 3 of 3" in html
     assert admin_client.get(f"/flow-runs/{flow_run.id}/", {"page": "junk"}).status_code == 200
 
 
@@ -141,3 +141,12 @@ def test_hostile_strings_render_as_text(admin_client, hostile):
     html = admin_client.get(f"/flow-runs/{run.id}/").content.decode()
     assert_escaped(html, hostile)
     assert escape(hostile) in html
+
+
+def test_gantt_can_show_only_the_failed_task_runs(admin_client, flow_run):
+    make_task_run(flow_run, name="fine", start_time=at(1), end_time=at(2))
+    failed = make_task_run(flow_run, name="broken", start_time=at(2), end_time=at(3), state=("FAILED", "TimedOut"))
+    crashed = make_task_run(flow_run, name="gone", start_time=at(3), end_time=at(4), state=("CRASHED", "Crashed"))
+    html = admin_client.get(f"/flow-runs/{flow_run.id}/", {"gantt": "failed"}).content.decode()
+    assert re.findall(r'id="task-run-([0-9a-f-]{36})" class="gantt-row"', html) == [str(failed.id), str(crashed.id)]
+    assert "1–2 of 2" in html
