@@ -77,16 +77,17 @@ def uuids(raw: set[str]) -> list[uuid.UUID]:
 
 
 def runs_update(query: QueryDict, changes: Changes | None) -> str:
-    context = runs_view.runs_context(query)
     if changes is None or len(changes.flow_run_ids) > MAX_ROW_UPDATES:
-        return wrapped("runs-results", "dashboard/partials/runs_results.html", context)
+        return wrapped("runs-results", "dashboard/partials/runs_results.html", runs_view.runs_context(query))
     rows = changed_rows(
         FlowRunFilter, FlowRun.objects.with_flow_name(), runs_view.decorate_flow_runs, changes.flow_run_ids, query,
         "dashboard/partials/flow_run_row.html", "flow-run-",
     )
     if not rows:
         return ""
-    chart = render_to_string("dashboard/partials/activity.html", context)
+    now = timezone.now()
+    chart = render_to_string("dashboard/partials/activity.html",
+                             {"chart": runs_view.activity_chart(runs_view.filtered_flow_runs(query, now), now)})
     return f'<section class="card chart-card" id="activity" hx-swap-oob="true">{chart}</section>{rows}'
 
 

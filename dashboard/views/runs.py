@@ -44,19 +44,28 @@ def chart_range(filtered, now: datetime) -> tuple[datetime, datetime]:
     return since, until
 
 
-def runs_context(query: QueryDict, now: datetime | None = None) -> dict:
-    now = now or timezone.now()
-    filtered = filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name().defer("parameters"), now)
-    page = newest_first_page(filtered, query, PAGE_SIZE)
+def filtered_flow_runs(query: QueryDict, now: datetime):
+    return filter_runs(FlowRunFilter, query, FlowRun.objects.with_flow_name().defer("parameters"), now)
+
+
+def activity_chart(filtered, now: datetime) -> dict:
+    """The activity chart over the filters' time range (or the last week's runs)."""
     since, until = chart_range(filtered, now)
     columns, peak = activity_columns(filtered.matching.activity(since, until, CHART_BUCKETS) if not filtered.errors else [])
+    return {"columns": columns, "peak": peak, "since": since, "until": until, "middle": since + (until - since) / 2}
+
+
+def runs_context(query: QueryDict, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    filtered = filtered_flow_runs(query, now)
+    page = newest_first_page(filtered, query, PAGE_SIZE)
     return {
         "runs": decorate_flow_runs(page.runs),
         "filters": filtered,
         "older_query": page.older_query,
         "first_page": page.first_page,
         "newest_query": page.newest_query,
-        "chart": {"columns": columns, "peak": peak, "since": since, "until": until, "middle": since + (until - since) / 2},
+        "chart": activity_chart(filtered, now),
         "state_choices": STATE_CHOICES,
         "range_labels": RANGE_LABELS,
     }
