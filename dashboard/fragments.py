@@ -88,7 +88,8 @@ def runs_update(query: QueryDict, changes: Changes | None) -> str:
     now = timezone.now()
     chart = render_to_string("dashboard/partials/activity.html",
                              {"chart": runs_view.activity_chart(runs_view.filtered_flow_runs(query, now), now)})
-    return f'<section class="card chart-card" id="activity" hx-swap-oob="true">{chart}</section>{rows}'
+    # Rows first: outside a table the HTML parser keeps a <tr> only before any other element.
+    return f'{rows}<section class="card chart-card" id="activity" hx-swap-oob="true">{chart}</section>'
 
 
 def task_runs_update(query: QueryDict, user, changes: Changes | None) -> str:

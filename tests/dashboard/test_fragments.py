@@ -49,6 +49,7 @@ def test_runs_list_new_matching_run_is_a_row_to_prepend(user):
     html = render_update("/", q("state=FAILED"), user, Changes(flow_run_ids={str(failed.id)}))
     assert f'<tr id="flow-run-{failed.id}" data-state-type="FAILED" hx-swap-oob="true" data-live-insert="afterbegin:#runs-body">' in html
     assert 'id="activity" hx-swap-oob="true"' in html
+    assert html.startswith("<tr "), "a <tr> after another element would be dropped by the browser's parser"
 
 
 def test_runs_list_run_outside_the_filters_is_removed_not_added(user):
