@@ -120,7 +120,9 @@ def attempts_by_run(task_run_ids: list) -> dict:
                 runs.append(("running", current[0], state.timestamp, current[1]))
             open_attempt[state.task_run_id] = (state.timestamp, state.run_count or len(runs) + 1)
         elif current is not None:
-            runs.append(((state.type or "pending").lower(), current[0], state.timestamp, current[1]))
+            # An attempt that will be retried ends in AwaitingRetry (a SCHEDULED state): it failed.
+            outcome = "failed" if state.name == "AwaitingRetry" else (state.type or "pending").lower()
+            runs.append((outcome, current[0], state.timestamp, current[1]))
             open_attempt.pop(state.task_run_id)
     for run_id, (began, number) in open_attempt.items():
         result.setdefault(run_id, []).append(("running", began, None, number))
@@ -131,5 +133,5 @@ def tick_label(moment: datetime, start: datetime, end: datetime) -> str:
     span = (end - start).total_seconds()
     if span < 120:
         offset = (moment - start).total_seconds()
-        return f"+{offset:.1f}s" if span < 20 else f"+{offset:.0f}s"
+        return f"+{offset * 1000:.0f}ms" if span < 2 else f"+{offset:.1f}s" if span < 20 else f"+{offset:.0f}s"
     return moment.strftime("%H:%M:%S")
