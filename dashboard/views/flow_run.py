@@ -32,6 +32,7 @@ def flow_run_summary(run: FlowRun, user) -> dict:
         "parent": parent,
         "counts": counts,
         "task_total": sum(counts.values()),
+        "failed_total": counts["FAILED"] + counts["CRASHED"],
         "count_segments": count_segments(counts),
         "counts_title": counts_title(counts),
         "waiting": retries.waiting_for_worker(run) if run.state_type == "SCHEDULED" else None,

@@ -150,3 +150,9 @@ def test_gantt_can_show_only_the_failed_task_runs(admin_client, flow_run):
     html = admin_client.get(f"/flow-runs/{flow_run.id}/", {"gantt": "failed"}).content.decode()
     assert re.findall(r'id="task-run-([0-9a-f-]{36})" class="gantt-row"', html) == [str(failed.id), str(crashed.id)]
     assert "1–2 of 2" in html
+
+
+def test_summary_links_to_its_task_runs_and_its_failed_ones(admin_client, flow_run):
+    make_task_run(flow_run, state=("FAILED", "Failed"))
+    html = admin_client.get(f"/flow-runs/{flow_run.id}/").content.decode()
+    assert f'href="/task-runs/?flow_run={flow_run.id}&amp;state=FAILED,CRASHED">1 failed</a>' in html
