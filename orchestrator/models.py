@@ -98,6 +98,9 @@ class FlowRun(Run):
             models.Index(fields=["state_name", "-created"], name="flowrun_statename_newest"),
             models.Index(fields=["flow", "-created"], name="flowrun_flow_newest"),
             models.Index(fields=["start_time"], name="flowrun_start"),
+            # A flow run page lists its child flow runs; only child runs carry a parent.
+            models.Index(fields=["parent_flow_run_id", "created"], name="flowrun_children",
+                         condition=models.Q(parent_flow_run_id__isnull=False)),
         ]
 
     def __str__(self) -> str:
