@@ -20,7 +20,7 @@ from dashboard.filtering import filter_runs
 from dashboard.views.common import retry_context, run_or_404
 from dashboard.views.flow_run import flow_run_context
 from dashboard.views.task_run import task_run_context
-from dashboard.views.task_runs import COUNT_LIMIT, task_runs_context
+from dashboard.views.task_runs import RETRY_LIMIT, task_runs_context
 from orchestrator import retries
 from orchestrator.filters import TaskRunFilter
 from orchestrator.models import FlowRun, TaskRun
@@ -71,7 +71,7 @@ def selected_ids(post: QueryDict) -> tuple[list[uuid.UUID], str | None]:
         filtered = filter_runs(TaskRunFilter, filters, TaskRun.objects.all(), timezone.now())
         if filtered.errors:
             return [], " ".join(filtered.errors)
-        return list(filtered.matching.newest_first().values_list("id", flat=True)[:COUNT_LIMIT]), None
+        return list(filtered.matching.newest_first().values_list("id", flat=True)[:RETRY_LIMIT]), None
     ids = []
     for raw in post.getlist("ids"):
         try:
