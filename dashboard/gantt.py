@@ -34,7 +34,14 @@ class Bar:
 
 @dataclass
 class GanttRow:
-    run: TaskRun
+    """What one row shows, resolved here: one-level lookups keep a page of rows cheap to render."""
+
+    id: str
+    name: str
+    state_type: str
+    state_name: str
+    css: str  # the state's css suffix
+    attempts: int
     bars: list[Bar]
     upstream: str  # space-separated ids, read by static/js/gantt.js
     duration: str
@@ -101,8 +108,11 @@ def build_gantt(flow_run: FlowRun, page: int = 1, now: datetime | None = None, f
             x, width = place(run.start_time, finish)
             bars.append(Bar((run.state_type or "pending").lower(), x, width, run.state_name or run.state_type))
         took = (run.end_time or (None if run.is_final else now)) - run.start_time if run.start_time else None
-        rows.append(GanttRow(run, bars, " ".join(str(u) for u in run.upstream_task_run_ids or []),
-                             duration(took) if took is not None else ""))
+        rows.append(GanttRow(
+            str(run.id), run.name or str(run.id), run.state_type, run.state_name,
+            run.state_type.lower() if run.state_type else "unknown", run.run_count, bars,
+            " ".join(str(u) for u in run.upstream_task_run_ids or []), duration(took) if took is not None else "",
+        ))
     ticks = [tick_label(start + (end - start) * i / (TICKS - 1), start, end) for i in range(TICKS)]
     return Gantt(start, end, rows, total, page, pages, ticks, failed_only)
 
