@@ -53,3 +53,13 @@
   });
   document.addEventListener("htmx:oobAfterSwap", stick);
 })();
+
+// A live row replacing one the reader has ticked stays ticked (task runs selected for retry).
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  "use strict";
+  var old = event.detail.target;
+  var box = old && old.querySelector && old.querySelector('input[name="ids"]');
+  if (!box || !box.checked || !event.detail.fragment) return;
+  var fresh = event.detail.fragment.querySelector('input[name="ids"]');
+  if (fresh) fresh.checked = true;
+});
