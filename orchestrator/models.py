@@ -7,12 +7,16 @@ database-level constraint: the events converge, the rows follow.
 """
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-from datetime import timedelta
-
 from django.db import models
-from django.utils import timezone
+
+from orchestrator.querysets import (  # noqa: F401  (empty_state_counts, WORKER_RECENT: re-exported)
+    WORKER_RECENT,
+    FlowRunQuerySet,
+    LogQuerySet,
+    TaskRunQuerySet,
+    WorkerQuerySet,
+    empty_state_counts,
+)
 
 from orchestrator.stored_json import StoredJSONField
 
@@ -88,6 +92,8 @@ class FlowRun(Run):
     parent_flow_run_id = models.UUIDField(null=True, blank=True)
     version = models.CharField(max_length=255, blank=True, default="")
 
+    objects = FlowRunQuerySet.as_manager()
+
     class Meta:
         permissions = [("retry_run", "Can retry flow runs and task runs")]
         indexes = [
@@ -96,32 +102,13 @@ class FlowRun(Run):
             models.Index(fields=["state_name", "-created"], name="flowrun_statename_newest"),
             models.Index(fields=["flow", "-created"], name="flowrun_flow_newest"),
             models.Index(fields=["start_time"], name="flowrun_start"),
+            # A flow run page lists its child flow runs; only child runs carry a parent.
+            models.Index(fields=["parent_flow_run_id", "created"], name="flowrun_children",
+                         condition=models.Q(parent_flow_run_id__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return f"{self.name or self.id}"
-
-
-def empty_state_counts() -> dict[str, int]:
-    return {state_type: 0 for state_type in StateType.values}
-
-
-class TaskRunQuerySet(models.QuerySet):
-    def counts_by_state(self, flow_run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-        """Task runs per state type for each flow run, in one aggregate query (index taskrun_flowrun_created)."""
-        ids = list(flow_run_ids)
-        counts = {run_id: empty_state_counts() for run_id in ids}
-        if ids:
-            rows = (
-                self.filter(flow_run_id__in=ids)
-                .exclude(state_type="")
-                .values_list("flow_run_id", "state_type")
-                .annotate(n=models.Count("id"))
-                .order_by()
-            )
-            for flow_run_id, state_type, n in rows:
-                counts[flow_run_id][state_type] = n
-        return counts
 
 
 class TaskRun(Run):
@@ -222,6 +209,8 @@ class Log(models.Model):
     # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
     stored_by = models.CharField(max_length=150, blank=True, default="")
 
+    objects = LogQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["flow_run", "timestamp", "seq"], name="log_flowrun_time"),
@@ -234,14 +223,6 @@ class Log(models.Model):
         import logging
 
         return logging.getLevelName(self.level)
-
-
-WORKER_RECENT = timedelta(seconds=60)  # a worker not heard from for this long is not "live"
-
-
-class WorkerQuerySet(models.QuerySet):
-    def recent(self, window: timedelta = WORKER_RECENT):
-        return self.filter(last_seen__gte=timezone.now() - window)
 
 
 class Worker(models.Model):
