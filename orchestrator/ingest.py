@@ -15,6 +15,7 @@ is retried rather than answered with a 5xx.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from orchestrator.events import (
     WorkerHeartbeat,
     parse_event,
 )
+from orchestrator import metrics
 from orchestrator.ingest_runs import RunStore, summarise
 from orchestrator.ingest_sql import Pending, Table, pipeline
 from orchestrator.models import Flow, FlowRun, FlowRunState, Log, RunTag, TaskRun, TaskRunState, Worker
@@ -55,6 +57,7 @@ class IngestResult:
 
 def ingest_batch(events: list) -> IngestResult:
     """Validate and store a batch; invalid events are reported by index, the rest stored."""
+    started = time.perf_counter()
     result = IngestResult()
     valid: list[Event] = []
     seen_ids: set[str] = set()
@@ -75,6 +78,7 @@ def ingest_batch(events: list) -> IngestResult:
         result.duplicates += len(valid) - stored.accepted
         result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
         result.task_run_ids.update(map(uuid.UUID, stored.task_run_ids))
+    metrics.record_batch(result.accepted, result.duplicates, len(result.rejected), time.perf_counter() - started)
     return result
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "orchestrator.unavailable.DatabaseUnavailableMiddleware",  # 503, never 500, while the database is down
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +85,11 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+CELERY_IMPORTS = ["orchestrator.retention"]
+CELERY_BEAT_SCHEDULE = {
+    # Retention in bounded batches, once a day (`celery -A orchestrator beat`); off when the age is 0.
+    "prune-old-runs": {"task": "orchestrator.prune_old_runs", "schedule": 24 * 60 * 60},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -112,6 +118,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENTS", "10000"))
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
 ORCHESTRATOR_HOME = orchestrator_home()
+
+# Operability (docs/deploy.md): /metrics is off unless ORCHESTRATOR_METRICS is set; with a token it needs
+# `Authorization: Bearer <token>`.
+ORCHESTRATOR_METRICS = env_bool("ORCHESTRATOR_METRICS", False)
+ORCHESTRATOR_METRICS_TOKEN = os.environ.get("ORCHESTRATOR_METRICS_TOKEN", "")
+ORCHESTRATOR_METRICS_QUEUES = [q.strip() for q in os.environ.get("ORCHESTRATOR_METRICS_QUEUES", "celery").split(",") if q.strip()]
+# Ingestion requests per API key per second, per server process (0: no limit); a burst of twice that is allowed.
+ORCHESTRATOR_INGEST_RATE_PER_KEY = float(os.environ.get("ORCHESTRATOR_INGEST_RATE_PER_KEY", "200"))
+# Retention: `manage.py prune` (and the daily beat entry) deletes runs, states and logs older than this.
+ORCHESTRATOR_RETENTION_DAYS = int(os.environ.get("ORCHESTRATOR_RETENTION_DAYS", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

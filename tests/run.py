@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
-SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping"]
+SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/reliability"]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
 
 
