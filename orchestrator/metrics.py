@@ -53,6 +53,12 @@ def record_batch(accepted: int, duplicates: int, rejected: int, seconds: float) 
 class StoredStateCollector(Collector):
     """Runs by state, workers online and broker queue depth, read when scraped."""
 
+    def describe(self):
+        # Registration asks for names; without this it would query the database at import time.
+        yield GaugeMetricFamily("orchestrator_runs", "", labels=["kind", "state"])
+        yield GaugeMetricFamily("orchestrator_workers_online", "")
+        yield GaugeMetricFamily("orchestrator_queue_depth", "", labels=["queue"])
+
     def collect(self):
         from orchestrator.models import FlowRun, TaskRun, Worker
 
