@@ -148,6 +148,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Runs, states and logs reported by the SDK; see docs/events.md for the event format.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_error_responses"],
 }
 
 LOGGING = {
