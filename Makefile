@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: install test up bench clean
+.PHONY: install test up bench clean soak up-scale
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,3 +25,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) test-results db.sqlite3
+
+# make soak - load, faults mid-load, retention under load, hostile input; one table (a few minutes)
+soak: install
+	$(PY) -m tests.soak $(SOAK_ARGS)
+
+# make up-scale - two Daphne processes and two Celery workers on PostgreSQL + Redis (docs/deploy.md)
+up-scale: install
+	$(PY) -m orchestrator.topology $(SCALE_ARGS)

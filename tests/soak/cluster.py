@@ -127,14 +127,24 @@ class Cluster:
     def metrics(self, server: Server) -> str:
         return httpx.get(self.base(server) + "/metrics", timeout=30).text
 
-    def latency_p95(self, servers: list[Server]) -> float | None:
-        """p95 of the batch ingestion time, from the servers' histograms (linear within a bucket)."""
-        buckets: dict[float, float] = {}
+    def latency_buckets(self, servers: list[Server]) -> dict[tuple[int, float], float]:
+        """The batch ingestion histograms of these servers: (port, upper bound) → cumulative count."""
+        buckets: dict[tuple[int, float], float] = {}
         for server in servers:
+            if not server.running:
+                continue
             for le, count in re.findall(r'^orchestrator_ingest_batch_seconds_bucket\{le="([^"]+)"\} (\S+)$',
                                         self.metrics(server), re.MULTILINE):
-                buckets[float(le)] = buckets.get(float(le), 0.0) + float(count)
-        return percentile_from_buckets(buckets, 0.95)
+                buckets[(server.port, float(le))] = float(count)
+        return buckets
+
+    def latency_p95(self, servers: list[Server], since: dict | None = None) -> float | None:
+        """p95 of the batch ingestion time over the batches since `since` (linear within a bucket)."""
+        since = since or {}
+        merged: dict[float, float] = {}
+        for (port, le), count in self.latency_buckets(servers).items():
+            merged[le] = merged.get(le, 0.0) + count - since.get((port, le), 0.0)
+        return percentile_from_buckets(merged, 0.95)
 
     def server_errors(self) -> int:
         """HTTP 500 answers logged by every server process so far (Django logs each one)."""

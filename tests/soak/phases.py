@@ -47,13 +47,14 @@ def run_load(cluster: Cluster, servers: int, size: Size, name: str) -> Row:
         if not server.running:
             server.start()
     errors_before = cluster.server_errors()
+    histograms = cluster.latency_buckets(targets)
     started = time.monotonic()
     runs = [cluster.sdk_process(targets[i % servers], size.tasks) for i in range(size.processes)]
     problems = cluster.wait_all([proc for proc, _ in runs], timeout=1800)
     elapsed = time.monotonic() - started
     comparison = cluster.compare([ids for _, ids in runs])
     return Row(name, size.processes, comparison.expected, comparison.expected / elapsed,
-               _ms(cluster.latency_p95(targets)), comparison, cluster.server_errors() - errors_before,
+               _ms(cluster.latency_p95(targets, histograms)), comparison, cluster.server_errors() - errors_before,
                "; ".join(problems)[:200])
 
 
@@ -161,6 +162,7 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
         result["out"] = server.manage("prune", "--older-than", "30d", "--batch-size", "5000")
         result["seconds"] = time.monotonic() - started
 
+    histograms = cluster.latency_buckets([server])
     pruner = threading.Thread(target=prune)
     started = time.monotonic()
     runs = [cluster.sdk_process(server, size.fault_tasks) for _ in range(size.fault_processes)]
@@ -175,7 +177,7 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
         comparison.detail += f"; {old_left} old rows not pruned"
         comparison.duplicated += old_left
     return Row("retention: prune under load", size.fault_processes, comparison.expected,
-               comparison.expected / elapsed, _ms(cluster.latency_p95([server])), comparison,
+               comparison.expected / elapsed, _ms(cluster.latency_p95([server], histograms)), comparison,
                cluster.server_errors() - errors_before, "; ".join([note, *problems])[:200])
 
 
