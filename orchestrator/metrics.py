@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import REGISTRY, CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -66,7 +67,7 @@ class StoredStateCollector(Collector):
         workers = GaugeMetricFamily("orchestrator_workers_online", "Task workers heard from recently.")
         try:
             for kind, model in (("flow", FlowRun), ("task", TaskRun)):
-                rows = model.objects.order_by().values_list("state_type").annotate(n=_count())
+                rows = model.objects.order_by().values_list("state_type").annotate(n=Count("id"))
                 for state_type, n in rows:
                     runs.add_metric([kind, state_type or "NONE"], n)
             workers.add_metric([], Worker.objects.recent().count())
@@ -81,12 +82,6 @@ class StoredStateCollector(Collector):
             for queue, n in depth.items():
                 queues.add_metric([queue], n)
             yield queues
-
-
-def _count():
-    from django.db.models import Count
-
-    return Count("id")
 
 
 def queue_depths() -> dict[str, int] | None:

@@ -9,7 +9,8 @@ import pytest
 from tests.reliability.contract import run_contract
 from tests.shipping.live_server import running_server
 
-pytestmark = pytest.mark.slow
+# Once, in the PostgreSQL phase: where hostile strings meet the strictest database.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def test_schemathesis_finds_no_server_error_and_no_contract_failure(tmp_path):

@@ -14,6 +14,9 @@ import pytest
 
 from tests.shipping.live_server import Database, Server, free_port
 
+# PostgreSQL's outage, simulated by a port where none listens: run once, in the PostgreSQL phase.
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture(scope="module")
 def server_without_database():
