@@ -89,10 +89,11 @@ def prune_batches(cutoff: datetime, batch_size: int, pruned: Pruned) -> Iterator
         return deleted
 
     def old_logs() -> int:
-        ids = ids_batch(Log.objects.filter(timestamp__lt=cutoff).order_by("timestamp"), batch_size)
-        deleted = Log.objects.filter(pk__in=ids).delete()[0] if ids else 0
+        # One statement per batch: DELETE ... WHERE id IN (SELECT id ... LIMIT n), no id list round trip.
+        oldest = Log.objects.filter(timestamp__lt=cutoff).order_by("timestamp").values("pk")[:batch_size]
+        deleted = Log.objects.filter(pk__in=oldest).delete()[0]
         pruned.logs += deleted
-        return len(ids)
+        return deleted
 
     def old_task_runs() -> int:
         ids = ids_batch(TaskRun.objects.filter(created__lt=cutoff).order_by("-created"), batch_size)

@@ -76,7 +76,7 @@ def main() -> int:
 def describe(row: Row) -> str:
     c = row.comparison
     exact = f"lost: {c.lost}, duplicated: {c.duplicated}" if c else "-"
-    return f"{row.events} events, {exact}, 500s: {row.server_errors} {row.note}"
+    return f"{row.events} events, {exact}, 500s: {row.server_errors} {row.note} {row.problem}".rstrip()
 
 
 def fmt(value: float | None, pattern: str) -> str:
@@ -95,6 +95,8 @@ def print_table(rows: list[Row], size: Size, seconds: float) -> None:
         print(f"{row.phase:36} {row.processes:>5} {row.events:>8} {fmt(row.events_per_s, '{:.0f}'):>9} "
               f"{fmt(row.p95_ms, '{:.0f}'):>7} {(c.lost if c else '-'):>5} {(c.duplicated if c else '-'):>4} "
               f"{row.server_errors:>4}  {'FAILED ' if row.failed else ''}{row.note}")
+        if row.problem:
+            print(f"{'':36}   {row.problem}")
     loads = {r.phase: r.events_per_s for r in rows if r.phase.startswith("load:") and r.events_per_s}
     if len(loads) == 2:
         one, two = loads["load: 1 server"], loads["load: 2 servers"]

@@ -6,11 +6,14 @@ live updates) are added by writing a function and listing it in FAULTS.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.shipping.live_server import ROOT
 from tests.soak.cluster import Cluster, Comparison, sigkill
 
 
@@ -24,10 +27,12 @@ class Row:
     comparison: Comparison | None = None
     server_errors: int = 0
     note: str = ""
+    problem: str = ""  # a failure that is not a lost or duplicated event
 
     @property
     def failed(self) -> bool:
-        return (self.comparison is not None and not self.comparison.exact) or self.server_errors > 0
+        return (self.comparison is not None and not self.comparison.exact) or self.server_errors > 0 \
+            or bool(self.problem)
 
 
 @dataclass
@@ -159,7 +164,9 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
 
     def prune() -> None:
         started = time.monotonic()
-        result["out"] = server.manage("prune", "--older-than", "30d", "--batch-size", "5000")
+        out = subprocess.run([sys.executable, "manage.py", "prune", "--older-than", "30d", "--batch-size", "10000"],
+                             cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=1800)
+        result["out"] = out.stdout + out.stderr
         result["seconds"] = time.monotonic() - started
 
     histograms = cluster.latency_buckets([server])
@@ -171,14 +178,13 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
     elapsed = time.monotonic() - started
     pruner.join(1800)
     old_left = cluster.db._query("SELECT COUNT(*) FROM orchestrator_log WHERE logger = 'old'")[0][0]
+    cluster.db._query("DELETE FROM orchestrator_log WHERE logger = 'old'")  # so the comparison sees only the load
     comparison = cluster.compare([ids for _, ids in runs])
     note = f"pruned {size.retention_rows} old rows in {result.get('seconds', float('nan')):.0f}s, {old_left} left"
-    if old_left:  # rows that had to go and did not: the phase fails
-        comparison.detail += f"; {old_left} old rows not pruned"
-        comparison.duplicated += old_left
     return Row("retention: prune under load", size.fault_processes, comparison.expected,
                comparison.expected / elapsed, _ms(cluster.latency_p95([server], histograms)), comparison,
-               cluster.server_errors() - errors_before, "; ".join([note, *problems])[:200])
+               cluster.server_errors() - errors_before, "; ".join([note, *problems])[:200],
+               problem=f"{old_left} old rows not pruned: {result.get('out', '')[-300:]}" if old_left else "")
 
 
 def hostile_input(cluster: Cluster, size: Size, workdir: Path) -> Row:
@@ -194,9 +200,8 @@ def hostile_input(cluster: Cluster, size: Size, workdir: Path) -> Row:
               server_errors=cluster.server_errors() - errors_before + run.server_errors,
               note=f"{run.generated} cases, {run.failures} contract failures")
     if run.returncode != 0 or run.failures:
-        row.comparison = Comparison(run.generated, run.generated, run.failures or 1, 0, "contract failures")
         (workdir / "schemathesis.txt").write_text(run.output)
-        row.note += f" (output: {workdir / 'schemathesis.txt'})"
+        row.problem = f"schemathesis failed (output: {workdir / 'schemathesis.txt'})"
     return row
 
 
