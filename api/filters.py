@@ -36,7 +36,15 @@ STATE_PATTERN = f"^{STATE_ITEM}(?:,{STATE_ITEM}){{0,{MAX_STATES - 1}}}$"
 STATE_RE = re.compile(STATE_PATTERN[1:-1])
 
 
-class StateChoice(forms.CharField):
+class ExactText(forms.CharField):
+    """Taken as written: surrounding spaces are not stripped, so the schema's pattern is the whole rule."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["strip"] = False
+        super().__init__(*args, **kwargs)
+
+
+class StateChoice(ExactText):
     """`FAILED`, `Failed`, `failed,Cached`: state types and state names, comma-separated.
 
     An exact type (`FAILED`) or exact name (`TimedOut`) is taken as written; a lower-case
@@ -95,7 +103,7 @@ LEVEL_PATTERN = f"^(?:{LEVEL_NUMBER}|{one_of([*LEVEL_NAMES, *(n.lower() for n in
 LEVEL_RE = re.compile(LEVEL_PATTERN[1:-1])
 
 
-class LevelChoice(forms.CharField):
+class LevelChoice(ExactText):
     """A logging level as a number (`30`) or a name (`WARNING` or `warning`)."""
 
     def clean(self, value):
