@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -43,6 +44,8 @@ def main() -> int:
     def wanted(name: str) -> bool:
         return not only or any(name.startswith(p) for p in only)
 
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the private services are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="orch-soak-"))
     cluster = Cluster(workdir)
     rows: list[Row] = []

@@ -40,6 +40,7 @@ class Cluster:
         self.db: Database | None = None
         self.key = ""
         self.sdk_runs = 0
+        self.sdk_procs: list[subprocess.Popen] = []
 
     def start(self, servers: int = 2) -> None:
         self.postgres.start()
@@ -61,6 +62,8 @@ class Cluster:
             server.key = self.key
 
     def close(self) -> None:
+        for proc in self.sdk_procs:
+            sigkill(proc)
         for server in self.servers:
             server.kill()
         self.redis.close()
@@ -84,6 +87,7 @@ class Cluster:
              "--mode", mode, "--flush-timeout", str(flush_timeout)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
+        self.sdk_procs.append(proc)
         return proc, ids
 
     @staticmethod

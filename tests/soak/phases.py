@@ -49,8 +49,7 @@ def run_load(cluster: Cluster, servers: int, size: Size, name: str) -> Row:
     cluster.clear()
     targets = cluster.servers[:servers]
     for server in targets:
-        if not server.running:
-            server.start()
+        running(server)
     errors_before = cluster.server_errors()
     histograms = cluster.latency_buckets(targets)
     started = time.monotonic()
@@ -63,6 +62,11 @@ def run_load(cluster: Cluster, servers: int, size: Size, name: str) -> Row:
                "; ".join(problems)[:200])
 
 
+def running(server) -> None:
+    if not server.running:
+        server.start()
+
+
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000
 
@@ -71,8 +75,7 @@ def fault_under_load(cluster: Cluster, size: Size, name: str, inject) -> Row:
     """Start a load on server 0, inject the fault once rows arrive, then compare exactly."""
     cluster.clear()
     server = cluster.servers[0]
-    if not server.running:
-        server.start()
+    running(server)
     errors_before = cluster.server_errors()
     runs = [cluster.sdk_process(server, size.fault_tasks) for _ in range(size.fault_processes)]
     cluster.wait_stored("orchestrator_taskrun", max(1, size.fault_tasks // 10), timeout=300)
@@ -154,6 +157,7 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
     """Prune `retention_rows` old log rows while an SDK load ingests; the load must stay exact."""
     cluster.clear()
     server = cluster.servers[0]
+    running(server)
     cluster.db._query(
         "INSERT INTO orchestrator_log (id, level, logger, message, timestamp, seq) "
         f"SELECT md5(g::text || 'old')::uuid, 20, 'old', 'old line ' || g, now() - interval '90 days', g "
@@ -192,8 +196,7 @@ def hostile_input(cluster: Cluster, size: Size, workdir: Path) -> Row:
 
     cluster.clear()
     server = cluster.servers[0]
-    if not server.running:
-        server.start()
+    running(server)
     errors_before = cluster.server_errors()
     run = run_contract(cluster.base(server), cluster.key, workdir, examples=size.contract_examples, seed=None)
     row = Row("hostile: schemathesis --checks all", 1, run.generated,
