@@ -74,6 +74,18 @@ def wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in `url` when it does not exist yet (first run)."""
+    import psycopg
+    from urllib.parse import unquote, urlparse
+
+    name = unquote(urlparse(url).path.lstrip("/"))
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 class Topology:
     """Starts ProcessSpecs, waits for their ports, stops them all (children first-started last-stopped)."""
 
@@ -84,6 +96,7 @@ class Topology:
         self.children: list[tuple[ProcessSpec, subprocess.Popen]] = []
 
     def migrate(self) -> None:
+        ensure_database(self.env["DATABASE_URL"])
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env,
                        check=True, timeout=600)
 
