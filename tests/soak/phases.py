@@ -83,7 +83,8 @@ def fault_under_load(cluster: Cluster, size: Size, name: str, inject) -> Row:
     problems = cluster.wait_all([proc for proc, _ in runs], timeout=1800)
     comparison = cluster.compare([ids for _, ids in runs])
     return Row(name, size.fault_processes, comparison.expected, comparison=comparison,
-               server_errors=cluster.server_errors() - errors_before, note=("; ".join([note, *problems]))[:200])
+               server_errors=cluster.server_errors() - errors_before, note=("; ".join([note, *problems]))[:200],
+               problem=note if "FAILED" in note else "")
 
 
 def kill_server(cluster: Cluster) -> str:
