@@ -16,6 +16,7 @@ is retried rather than answered with a 5xx.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from orchestrator.events import (
     WorkerHeartbeat,
     parse_event,
 )
+from orchestrator import metrics
 from orchestrator.created_conflicts import record_conflicts
 from orchestrator.ingest_runs import RunStore, summarise
 from orchestrator.ingest_sql import PipelinedResult, Table, pipeline
@@ -70,6 +72,7 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
 
     `stored_by` names who sent the batch (the API key's name): every row it stores records it.
     """
+    started = time.perf_counter()
     result = IngestResult()
     valid: list[Event] = []
     seen_ids: set[str] = set()
@@ -91,6 +94,7 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
         result.duplicates += len(valid) - stored.accepted
         result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
         result.task_run_ids.update(map(uuid.UUID, stored.task_run_ids))
+    metrics.record_batch(result.accepted, result.duplicates, len(result.rejected), time.perf_counter() - started)
     return result
 
 
