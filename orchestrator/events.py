@@ -60,6 +60,7 @@ class FlowRunCreated(Event):
     parent_task_run_id: str | None
     parent_flow_run_id: str | None
     version: str
+    unstored_parameters: str = "[]"  # JSON text: names of parameters not stored exactly
     initial_state: StateEvent | None = None  # the run's first timeline entry, if the event carries one
 
     @property
@@ -78,6 +79,7 @@ class TaskRunCreated(Event):
     tags: list[str]
     parent_task_run_id: str | None
     upstream_task_run_ids: str  # JSON text: a list of canonical UUID strings
+    unstored_parameters: str = "[]"  # JSON text: names of parameters not stored exactly
     initial_state: StateEvent | None = None  # the run's first timeline entry, if the event carries one
 
     @property
@@ -136,6 +138,7 @@ def _flow_run_created(data: dict, common: tuple) -> FlowRunCreated:
         parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
         parent_flow_run_id=read_uuid(data, "parent_flow_run_id", nullable=True),
         version=read_str(data, "version", default=""),
+        unstored_parameters=JSON_ENCODER.encode(read_str_list(data, "unstored_parameters")),
         initial_state=_initial_state(data, common, "flow_run.state", flow_run_id, flow_run_id),
     )
 
@@ -154,6 +157,7 @@ def _task_run_created(data: dict, common: tuple) -> TaskRunCreated:
         tags=read_str_list(data, "tags"),
         parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
         upstream_task_run_ids=JSON_ENCODER.encode(read_uuid_list(data, "upstream_task_run_ids")),
+        unstored_parameters=JSON_ENCODER.encode(read_str_list(data, "unstored_parameters")),
         initial_state=_initial_state(data, common, "task_run.state", task_run_id, flow_run_id),
     )
 

@@ -152,8 +152,10 @@ PROGRESS_COLUMNS = [
 ]
 LOCKED_COLUMNS = ["id", "created", "has_created_event", "run_count", "start_time",
                   "state_type", "state_name", "state_message", "state_timestamp", "state_seq"]
-FLOW_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "flow", "parent_flow_run_id", "version"]
-TASK_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "task_key", "task_name", "upstream_task_run_ids"]
+FLOW_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "flow", "parent_flow_run_id", "version",
+                            "unstored_parameters"]
+TASK_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "task_key", "task_name", "upstream_task_run_ids",
+                            "unstored_parameters"]
 
 
 class RunStore:
@@ -210,10 +212,10 @@ class RunStore:
 
     def created_values(self, event: RunCreated | None) -> list[Any]:
         if event is None:
-            return ["", "{}", "[]", None, "", "", "[]"] if self.is_task else ["", "{}", "[]", None, None, None, ""]
+            return ["", "{}", "[]", None, "", "", "[]", "[]"] if self.is_task else ["", "{}", "[]", None, None, None, "", "[]"]
         tags = _JSON.encode(event.tags)
         if isinstance(event, TaskRunCreated):
             return [event.name, event.parameters, tags, event.parent_task_run_id, event.task_key, event.task_name,
-                    event.upstream_task_run_ids]
+                    event.upstream_task_run_ids, event.unstored_parameters]
         return [event.name, event.parameters, tags, event.parent_task_run_id, self.flow_ids[event.flow_name],
-                event.parent_flow_run_id, event.version]
+                event.parent_flow_run_id, event.version, event.unstored_parameters]

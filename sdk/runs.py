@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from sdk import events
-from sdk.rendering import NO_RESULT, json_result
+from sdk.rendering import NO_RESULT, PartlyStored, json_result
 from sdk.stamps import new_id
 from sdk.states import State, StateType
 
@@ -104,7 +104,7 @@ class TaskRun(_Run):
         self.state = initial
         initial.task_run_id = self.id
         initial.flow_run_id = self.flow_run_id
-        events.emit({
+        event = {
             "id": new_id(),
             "type": "task_run.created",
             "occurred": initial.occurred,
@@ -121,7 +121,10 @@ class TaskRun(_Run):
             "state_type": initial.type._value_,
             "state_name": initial.name,
             "state_message": initial.message,
-        })
+        }
+        if rendered_parameters.__class__ is PartlyStored:  # such a run can't be re-run by a worker
+            event["unstored_parameters"] = rendered_parameters.unstored
+        events.emit(event)
 
     def set_state(self, state: State) -> State:
         state.task_run_id = self.id
@@ -177,7 +180,7 @@ class FlowRun(_Run):
         """Report the run, entering its initial state (Pending) in the same event."""
         self.state = initial
         initial.flow_run_id = self.id
-        events.emit({
+        event = {
             "id": new_id(),
             "type": "flow_run.created",
             "occurred": initial.occurred,
@@ -193,7 +196,10 @@ class FlowRun(_Run):
             "state_type": initial.type._value_,
             "state_name": initial.name,
             "state_message": initial.message,
-        })
+        }
+        if rendered_parameters.__class__ is PartlyStored:  # such a run can't be re-run by a worker
+            event["unstored_parameters"] = rendered_parameters.unstored
+        events.emit(event)
 
     def set_state(self, state: State) -> State:
         state.flow_run_id = self.id

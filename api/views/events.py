@@ -15,6 +15,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orchestrator.broadcast import publish_changes
 from orchestrator.ingest import ingest_batch
 
 
@@ -148,4 +149,7 @@ class EventBatchView(APIView):
                 events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
             except BadBatch as exc:
                 return Response({"error": str(exc)}, status=exc.status_code)
-            return Response(ingest_batch(events).as_response())
+            result = ingest_batch(events)
+        # Live updates and long polls learn of the change once it is committed (ingest_batch commits itself).
+        publish_changes(flow_run_ids=result.flow_run_ids, task_run_ids=result.task_run_ids, logs=True)
+        return Response(result.as_response())

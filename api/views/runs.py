@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from api.views.background import TaskRunBackgroundActions, BackgroundActions
 from api.filters import FilterBackend, FlowRunFilter, TaskRunFilter
 from api.pagination import FlowRunTaskRuns, NewestFirst, Timeline
 from api.serializers import FlowRunSerializer, StateRecordSerializer, TaskRunSerializer
@@ -72,7 +73,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(summary="Flow runs, newest first", description=NEWEST_FIRST),
     retrieve=extend_schema(summary="One flow run"),
 )
-class FlowRunViewSet(RunViewSet):
+class FlowRunViewSet(BackgroundActions, RunViewSet):
     kind = "flow run"
     queryset = FlowRun.objects.annotate(flow_name=F("flow__name"))
     serializer_class = FlowRunSerializer
@@ -113,7 +114,7 @@ class FlowRunViewSet(RunViewSet):
     list=extend_schema(summary="Task runs across flow runs, newest first", description=NEWEST_FIRST),
     retrieve=extend_schema(summary="One task run"),
 )
-class TaskRunViewSet(RunViewSet):
+class TaskRunViewSet(TaskRunBackgroundActions, RunViewSet):
     kind = "task run"
     queryset = TASK_RUNS
     serializer_class = TaskRunSerializer
