@@ -1,9 +1,7 @@
-"""`python -m sdk serve module:name [module:name ...]`: start a task worker (not available yet)."""
+"""`python -m sdk serve module:name [module:name ...]`: start a task worker (sdk/workers/cli.py)."""
 from __future__ import annotations
 
 import sys
-
-from sdk.workers import NOT_AVAILABLE
 
 USAGE = "usage: python -m sdk serve module:name [module:name ...]"
 
@@ -12,8 +10,9 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] != "serve":
         print(USAGE, file=sys.stderr)
         return 2
-    print(f"error: {NOT_AVAILABLE}", file=sys.stderr)
-    return 1
+    from sdk.workers.cli import main as serve_main
+
+    return serve_main(argv[1:])
 
 
 if __name__ == "__main__":

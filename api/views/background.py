@@ -158,7 +158,7 @@ class TaskRunBackgroundActions(BackgroundActions):
             return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(self.detail_of(run), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(summary="Retry many task runs: by ids or by the list's filters", request=BulkRetrySerializer,
+    @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BulkRetrySerializer,
                    responses={200: BULK_RESULT, 403: REFUSAL})
     @action(detail=False, methods=["post"], url_path="retry", filter_backends=[])
     def bulk_retry(self, request):
