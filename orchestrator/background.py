@@ -101,7 +101,7 @@ def create_delayed_task_run(*, run_id: uuid.UUID, task_key: str, task_name: str,
         "task_run_id": str(run_id), "flow_run_id": str(flow_run_id) if flow_run_id else None,
         "task_key": task_key, "task_name": task_name, "name": name, "parameters": parameters, "tags": tags,
         "parent_task_run_id": str(parent_task_run_id) if parent_task_run_id else None,
-        "upstream_task_run_ids": [], "state_type": StateType.SCHEDULED, "state_name": "Scheduled",
+        "upstream_task_run_ids": [], "state_type": "SCHEDULED", "state_name": "Scheduled",
         "state_message": "",
     }])
     background = BackgroundRun(run_id=run_id, kind="task", key=task_key, parameters=parameters)

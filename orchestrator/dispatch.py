@@ -38,7 +38,7 @@ def send_run(background_run) -> None:
             queue=queue_name(background_run.kind, background_run.key),
             task_id=background_run.message_id,
             retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "timeout": 5},
+            retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5},
         )
     except Exception as exc:
         raise BrokerUnavailable(f"the task queue (broker) is not reachable: {exc}") from exc

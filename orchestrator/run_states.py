@@ -30,7 +30,7 @@ def state_event(kind: str, run_id: uuid.UUID, state_type: str, state_name: str, 
         "seq": clock_seq(),
         f"{kind}_run_id": str(run_id),
         "run_count": run_count,
-        "state_type": state_type,
+        "state_type": str(state_type),
         "state_name": state_name,
         "state_message": message,
     }
