@@ -6,6 +6,10 @@ It fetches a few "orders", enriches them concurrently with `.map()`, retries a
 flaky pricing call that succeeds on its second attempt, logs a summary, and
 lets an optional notification task fail without failing the flow. With
 ORCHESTRATOR_API_URL set, every run, state and log line is also reported.
+
+`make up` also starts a task worker serving this flow (and so its tasks):
+press Retry on the failed `notify_sales` run in the dashboard and it completes,
+with the same id and run count 2 (the webhook "works" on a second attempt).
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sdk  # noqa: E402
-from sdk import allow_failure, flow, get_run_logger, tags, task, unmapped  # noqa: E402
+from sdk import allow_failure, flow, get_run_context, get_run_logger, tags, task, unmapped  # noqa: E402
 
 _pricing_calls = {"count": 0}
 
@@ -40,7 +44,9 @@ def price_order(order: dict, prices: dict[str, float]) -> float:
 
 @task
 def notify_sales(total: float) -> None:
-    raise RuntimeError("the chat webhook is not configured (on purpose: this failure is allowed)")
+    if get_run_context().task_run.run_count == 1:
+        raise RuntimeError("the chat webhook timed out (on purpose: this failure is allowed; retry it from the dashboard)")
+    get_run_logger().info("Sent the daily revenue (%.2f EUR) to #sales", total)
 
 
 @task(log_prints=True)
@@ -62,7 +68,15 @@ def daily_revenue(day: str = "2026-11-26") -> str:
     return report(total, allow_failure(notified))
 
 
-if __name__ == "__main__":
+def main() -> None:
     with tags("demo"):
         daily_revenue()
     sdk.flush(timeout=5)
+
+
+if __name__ == "__main__":
+    # Run the module's importable copy: task keys hash the module name, and the worker that
+    # `make up` starts serves `examples.demo_flow`, not `__main__`.
+    from examples.demo_flow import main as run_demo
+
+    run_demo()

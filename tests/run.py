@@ -4,7 +4,9 @@ Phase "sqlite":   every test, on the embedded defaults (SQLite, no Redis needed)
 Phase "postgres": the server suites again, on PostgreSQL at 127.0.0.1:5432.
 
 Under CI=true a missing service fails the run. Elsewhere the phases that need
-it are skipped, and the last lines say so.
+it are skipped, and the last lines say so. The task-worker suite (tests/workers)
+starts real Celery workers on Redis at TEST_REDIS_URL (default db 0), required
+under CI=true; its RabbitMQ variant runs when RabbitMQ answers, else it is skipped loudly.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
-SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping"]
+SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/workers"]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
 
 
@@ -89,6 +93,13 @@ def main() -> int:
     if pg and ci:
         print(f"make test: PostgreSQL is required under CI=true and is not usable: {pg}", file=sys.stderr)
         return 1
+    redis = urlparse(REDIS_URL)
+    if not reachable(redis.hostname or "127.0.0.1", redis.port or 6379):
+        if ci:
+            print(f"make test: Redis is required under CI=true (task-worker tests) and {REDIS_URL} does not answer",
+                  file=sys.stderr)
+            return 1
+        skipped_suites.append(f"tests/workers on Redis: nothing answers at {REDIS_URL}")
 
     sqlite_env = {"DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None}
     if run_phase("sqlite", ["tests"], sqlite_env, ["-m", "not postgres", *extra]):

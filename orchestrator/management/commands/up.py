@@ -59,15 +59,22 @@ class Command(BaseCommand):
             children.append(server)
             if not wait_for_port(host, port, 30):
                 raise SystemExit(f"the server did not start on {host}:{port}")
+            url = f"http://{host}:{port}"
             if not no_worker:
+                # The server's Celery worker runs housekeeping (-B: beat); the task worker serves the demo flow.
                 children.append(
                     subprocess.Popen(
-                        [str(bin_dir / "celery"), "-A", "orchestrator", "worker", "--loglevel=WARNING",
+                        [str(bin_dir / "celery"), "-A", "orchestrator", "worker", "-B", "--loglevel=WARNING",
                          "--concurrency=1", "--hostname", f"demo@{socket.gethostname()}"],
                         cwd=ROOT,
                     )
                 )
-            url = f"http://{host}:{port}"
+                children.append(
+                    subprocess.Popen(
+                        [python, "-m", "sdk", "serve", "examples.demo_flow:daily_revenue"],
+                        cwd=ROOT, env=dict(os.environ, ORCHESTRATOR_API_URL=f"{url}/api", ORCHESTRATOR_API_KEY=key),
+                    )
+                )
             if not no_demo:
                 self.run_demo(python, f"{url}/api", key)
             self.stdout.write(self.style.SUCCESS(
