@@ -118,7 +118,7 @@ def enqueue(background: BackgroundRun) -> None:
     background.claimed_by = ""
     background.claimed_at = None
     background.cancelled_at = None
-    background.save()
+    background.save(force_insert=background._state.adding)  # a new row: one INSERT, no UPDATE first
     dispatch.send_run(background)
 
 
