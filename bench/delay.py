@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -34,7 +33,6 @@ REDIS = os.environ.get("BENCH_REDIS_URL", os.environ.get("TEST_REDIS_URL", "redi
 os.environ.setdefault("ORCHESTRATOR_LOGGING_LEVEL", "WARNING")
 os.environ["BENCH_REDIS_URL"] = REDIS
 
-from tests.shipping.live_server import wait_until  # noqa: E402
 from tests.workers.harness import running_stack  # noqa: E402
 
 
