@@ -85,28 +85,70 @@ def is_json_object(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) for k in value)
 
 
+@dataclass
+class DelayedRun:
+    """One `.delay()` call, as the API received it."""
+
+    run_id: uuid.UUID
+    task_key: str
+    task_name: str = ""
+    name: str = ""
+    parameters: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    flow_run_id: uuid.UUID | None = None
+    parent_task_run_id: uuid.UUID | None = None
+
+    def created_event(self, occurred: str) -> dict:
+        return {
+            "id": str(uuid.uuid4()), "type": "task_run.created", "occurred": occurred, "seq": clock_seq(),
+            "task_run_id": str(self.run_id), "flow_run_id": str(self.flow_run_id) if self.flow_run_id else None,
+            "task_key": self.task_key, "task_name": self.task_name, "name": self.name,
+            "parameters": self.parameters or {}, "tags": self.tags or [],
+            "parent_task_run_id": str(self.parent_task_run_id) if self.parent_task_run_id else None,
+            "upstream_task_run_ids": [], "state_type": "SCHEDULED", "state_name": "Scheduled", "state_message": "",
+        }
+
+
+class NotABackgroundRun(ValueError):
+    """The id names a run that exists and was not created by `.delay()`."""
+
+
 @transaction.atomic
-def create_delayed_task_run(*, run_id: uuid.UUID, task_key: str, task_name: str, name: str,
-                            parameters: dict[str, Any], tags: list[str], flow_run_id: uuid.UUID | None,
-                            parent_task_run_id: uuid.UUID | None) -> tuple[TaskRun, bool]:
-    """`.delay()`: a Scheduled task run, enqueued for its key. Idempotent by id; returns (run, created)."""
-    existing = BackgroundRun.objects.select_for_update().filter(run_id=run_id).first()
-    if existing is not None:
-        return TaskRun.objects.get(pk=run_id), False
-    if TaskRun.objects.filter(pk=run_id).exists():
-        raise ValueError(f"task run {run_id} already exists and is not a background run")
-    now = timezone.now()
-    record([{
-        "id": str(uuid.uuid4()), "type": "task_run.created", "occurred": now.isoformat(), "seq": clock_seq(),
-        "task_run_id": str(run_id), "flow_run_id": str(flow_run_id) if flow_run_id else None,
-        "task_key": task_key, "task_name": task_name, "name": name, "parameters": parameters, "tags": tags,
-        "parent_task_run_id": str(parent_task_run_id) if parent_task_run_id else None,
-        "upstream_task_run_ids": [], "state_type": "SCHEDULED", "state_name": "Scheduled",
-        "state_message": "",
-    }])
-    background = BackgroundRun(run_id=run_id, kind="task", key=task_key, parameters=parameters)
-    enqueue(background)
-    return TaskRun.objects.get(pk=run_id), True
+def create_delayed_task_runs(runs: list[DelayedRun]) -> dict[uuid.UUID, bool | NotABackgroundRun]:
+    """`.delay()`: Scheduled task runs, each enqueued for its key, in one transaction.
+
+    Idempotent by id: returns, per id, True (created), False (already there) or the refusal."""
+    ids = [r.run_id for r in runs]
+    known = set(BackgroundRun.objects.select_for_update().filter(run_id__in=ids).values_list("run_id", flat=True))
+    foreign = set(TaskRun.objects.filter(pk__in=ids).exclude(pk__in=known).values_list("id", flat=True))
+    outcome: dict[uuid.UUID, bool | NotABackgroundRun] = {}
+    new: list[DelayedRun] = []
+    for run in runs:
+        if run.run_id in known or run.run_id in outcome:
+            outcome.setdefault(run.run_id, False)
+        elif run.run_id in foreign:
+            outcome[run.run_id] = NotABackgroundRun(f"task run {run.run_id} already exists and is not a background run")
+        else:
+            outcome[run.run_id] = True
+            new.append(run)
+    if new:
+        occurred = timezone.now().isoformat()
+        record([run.created_event(occurred) for run in new])
+        rows = [BackgroundRun(run_id=run.run_id, kind="task", key=run.task_key, parameters=run.parameters or {},
+                              dispatch=1, message_id=str(uuid.uuid4()), enqueued_at=timezone.now()) for run in new]
+        BackgroundRun.objects.bulk_create(rows)
+        for row in rows:  # sent last: a broker failure rolls the whole batch back
+            dispatch.send_run(row)
+    return outcome
+
+
+def create_delayed_task_run(**fields: Any) -> tuple[TaskRun, bool]:
+    """One `.delay()` call; returns (run, created). Raises NotABackgroundRun."""
+    run = DelayedRun(**fields)
+    created = create_delayed_task_runs([run])[run.run_id]
+    if isinstance(created, NotABackgroundRun):
+        raise created
+    return TaskRun.objects.get(pk=run.run_id), created
 
 
 def enqueue(background: BackgroundRun) -> None:

@@ -25,6 +25,11 @@ from orchestrator.dispatch import BrokerUnavailable
 from orchestrator.models import TaskRun
 
 MAX_PARAMETERS_CHARS = 1_048_576
+MAX_BATCH_RUNS = 1000
+
+
+def _summary(errors: dict) -> str:
+    return "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
 
 
 def refused(exc: retries.RetryRefused) -> Response:
@@ -143,20 +148,55 @@ class BackgroundActions:
 
 
 class TaskRunBackgroundActions(BackgroundActions):
-    @extend_schema(summary="Create a background task run (what `.delay()` calls)", request=DelaySerializer,
-                   responses={201: None, 200: None})
+    @extend_schema(
+        summary="Create background task runs (what `.delay()` calls)",
+        description=(
+            'One run (the object below; 201 created, 200 if its id exists already) or many: '
+            '`{"runs": [object, ...]}` (at most 1000), answered 200 with `{"runs": [{"index", "id", "status", '
+            '"error"?}]}`, a status per run (201, 200, 400 or 409).'
+        ),
+        request=DelaySerializer, responses={201: None, 200: None},
+    )
     def create(self, request):
+        if isinstance(request.data, dict) and "runs" in request.data:
+            return self._create_many(request.data["runs"])
         data = DelaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         run_id = fields.pop("id", None) or uuid.uuid4()
         try:
             run, created = background.create_delayed_task_run(run_id=run_id, **fields)
-        except ValueError as exc:
+        except background.NotABackgroundRun as exc:
             return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_409_CONFLICT)
         except BrokerUnavailable as exc:
             return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(self.detail_of(run), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _create_many(self, items) -> Response:
+        if not isinstance(items, list) or len(items) > MAX_BATCH_RUNS:
+            raise ValidationError({"runs": f"must be a list of at most {MAX_BATCH_RUNS} runs"})
+        answers: list[dict] = [{} for _ in items]
+        valid: list[tuple[int, background.DelayedRun]] = []
+        for index, item in enumerate(items):
+            data = DelaySerializer(data=item)
+            if not data.is_valid():
+                answers[index] = {"index": index, "status": 400, "error": _summary(data.errors)}
+                continue
+            fields = dict(data.validated_data)
+            valid.append((index, background.DelayedRun(run_id=fields.pop("id", None) or uuid.uuid4(), **fields)))
+        try:
+            outcome = background.create_delayed_task_runs([run for _, run in valid]) if valid else {}
+        except BrokerUnavailable as exc:
+            return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        for index, run in valid:
+            result = outcome[run.run_id]
+            answer = {"index": index, "id": str(run.run_id)}
+            if isinstance(result, background.NotABackgroundRun):
+                answer.update(status=409, error=str(result))
+            else:
+                answer["status"] = 201 if result else 200
+            answers[index] = answer
+        return Response({"runs": answers})
 
     @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BulkRetrySerializer,
                    responses={200: BULK_RESULT, 403: REFUSAL})

@@ -1,10 +1,12 @@
 """`Task.delay()`: a background run, executed by a task worker; and its future.
 
 The run is created on the server (`POST /api/task-runs/`, state Scheduled) with its
-parameters as JSON; the server enqueues it for the task's key. The future waits with
-a long poll (`GET /api/task-runs/{id}/wait/`), which answers as soon as the run is
-final: JSON results come back with the final state, others from the result store
-the worker wrote them to (same ORCHESTRATOR_HOME).
+parameters as JSON, by a background sender that batches runs (sdk/workers/submitter.py);
+the server enqueues each for the task's key. A future waits with a long poll
+(`POST /api/task-runs/wait/`), which answers as soon as its run is final and also
+brings back the other runs of this process that are final by then. JSON results come
+back with the final state, others from the result store the worker wrote them to
+(same ORCHESTRATOR_HOME). A run the server refused raises the reason from `.result()`.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import math
 import threading
 import time
 import uuid
+import weakref
 from typing import Any, Callable
 
 from sdk.futures import TaskRunFuture
@@ -72,17 +75,21 @@ def delay(task: Any, args: tuple, kwargs: dict) -> "BackgroundRunFuture":
     from sdk.workers.api import api_client
     from sdk.workers.engine_bridge import background_context
 
+    from sdk.workers.submitter import submitter
+
     parameters = task.signature.bind(args, kwargs)
     check_parameters(task.name, parameters)
+    api_client()  # raises at once when ORCHESTRATOR_API_URL is not set
     run_id = str(uuid.uuid4())
     name = task.run_name(parameters)
     flow_run_id, parent_task_run_id, tags = background_context(task)
-    api_client().call("POST", "task-runs/", json={
+    future = BackgroundRunFuture(run_id, name)
+    submitter().submit({
         "id": run_id, "task_key": task.task_key, "task_name": task.name, "name": name,
         "parameters": parameters, "tags": list(tags), "flow_run_id": flow_run_id,
         "parent_task_run_id": parent_task_run_id,
-    })
-    return BackgroundRunFuture(run_id, name)
+    }, future)
+    return future
 
 
 class _RemoteRun:
@@ -97,27 +104,53 @@ class _RemoteRun:
         self.run_count = 0
 
 
+_unfinished: "weakref.WeakValueDictionary[str, BackgroundRunFuture]" = weakref.WeakValueDictionary()
+MAX_PIGGYBACK = 999  # other runs one long poll may bring back
+
+
 class BackgroundRunFuture(TaskRunFuture):
     """The future of a `.delay()` run: `.result(timeout=...)`, `.wait()`, `.state`, `.task_run_id`."""
 
-    __slots__ = ("_finishing", "_watcher")
+    __slots__ = ("_finishing", "_watcher", "_submitted", "_submit_error")
 
     def __init__(self, run_id: str, name: str) -> None:
         super().__init__(_RemoteRun(run_id, name))  # type: ignore[arg-type]
         self._finishing = threading.Lock()
         self._watcher: threading.Thread | None = None
+        self._submitted = threading.Event()
+        self._submit_error: BaseException | None = None
+        _unfinished[run_id] = self
+
+    @classmethod
+    def of_existing(cls, run_id: str, name: str = "") -> "BackgroundRunFuture":
+        """A future for a background run created elsewhere (e.g. by another process)."""
+        future = cls(run_id, name)
+        future._created(None)
+        return future
+
+    def _created(self, error: BaseException | None) -> None:
+        """Called by the submitter once the server took the run (or refused it)."""
+        self._submit_error = error
+        self._submitted.set()
 
     def wait(self, timeout: float | None = None) -> None:
         from sdk.workers.api import ApiError, api_client
 
         deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._submitted.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+            return
+        if self._submit_error is not None:
+            raise self._submit_error
         pause = threading.Event()
+        run_id = self.task_run.id
         while self._final is None:
             remaining = MAX_POLL if deadline is None else min(MAX_POLL, deadline - time.monotonic())
             if remaining <= 0:
                 return
+            others = [i for i in list(_unfinished.keys())[: MAX_PIGGYBACK + 1] if i != run_id][:MAX_PIGGYBACK]
             try:
-                answer = api_client().call("GET", f"task-runs/{self.task_run.id}/wait/", params={"timeout": f"{remaining:.3f}"})
+                answer = api_client().call("POST", "task-runs/wait/",
+                                           json={"ids": [run_id, *others], "timeout": round(remaining, 3)})
             except ApiError as exc:
                 if exc.status < 500 and exc.status != 429:
                     raise
@@ -126,7 +159,10 @@ class BackgroundRunFuture(TaskRunFuture):
             except Exception:  # the server is unreachable: try again shortly, within the caller's timeout
                 pause.wait(min(1.0, max(0.0, remaining)))
                 continue
-            self._seen(answer)
+            for run in answer.get("runs", []):
+                future = self if run.get("id") == run_id else _unfinished.get(run.get("id"))
+                if future is not None:
+                    future._seen(run)
 
     def _seen(self, answer: dict) -> None:
         run = self.task_run
@@ -142,6 +178,7 @@ class BackgroundRunFuture(TaskRunFuture):
         with self._finishing:
             if self._final is None:
                 run.state = final
+                _unfinished.pop(run.id, None)
                 self.set_final(final)
 
     def add_done_callback(self, fn: Callable[[TaskRunFuture], Any]) -> None:

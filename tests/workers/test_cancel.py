@@ -80,7 +80,7 @@ def test_a_running_run_cancelled_on_a_real_worker_ends_cancelled(redis_stack):
     # The worker stops the run and reports nothing after the cancellation: it stays Cancelled.
     out = delayed(redis_stack, f"""
 from sdk.workers.delay import BackgroundRunFuture
-f = BackgroundRunFuture({run_id!r}, "x")
+f = BackgroundRunFuture.of_existing({run_id!r})
 f.wait(30)
 print(f.state.name)
 """)

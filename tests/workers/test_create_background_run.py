@@ -63,3 +63,27 @@ def test_an_id_of_a_run_that_is_not_a_background_run_is_409(db):
     run = make_task_run()
     response = client_with_key("ingest").post("/api/task-runs/", {"id": str(run.id), "task_key": "k"}, format="json")
     assert response.status_code == 409
+
+
+def test_many_runs_in_one_request_each_get_a_status(db):
+    from tests.api.factories import make_task_run
+
+    client, existing, foreign = client_with_key("ingest"), str(uuid.uuid4()), make_task_run()
+    assert client.post("/api/task-runs/", {"id": existing, "task_key": "k-1"}, format="json").status_code == 201
+    new = str(uuid.uuid4())
+    response = client.post("/api/task-runs/", {"runs": [
+        {"id": new, "task_key": "k-1", "parameters": {"n": 1}}, {"id": existing, "task_key": "k-1"},
+        {"task_key": ""}, {"id": str(foreign.id), "task_key": "k-1"},
+    ]}, format="json")
+    assert response.status_code == 200, response.content
+    runs = response.json()["runs"]
+    assert [r["status"] for r in runs] == [201, 200, 400, 409]
+    assert runs[0]["id"] == new and "task_key" in runs[2]["error"] and "not a background run" in runs[3]["error"]
+    assert TaskRun.objects.get(pk=new).state_name == "Scheduled"
+    assert BackgroundRun.objects.get(run_id=new).parameters == {"n": 1}
+
+
+@pytest.mark.parametrize("runs", ["x", [{"task_key": "k"}] * 1001])
+def test_a_bad_batch_is_400(db, runs):
+    response = client_with_key("ingest").post("/api/task-runs/", {"runs": runs}, format="json")
+    assert response.status_code == 400 and "runs" in response.content.decode()

@@ -64,3 +64,32 @@ except TimeoutError:
 """)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "timeout Scheduled"
+
+
+def test_many_delayed_runs_are_submitted_in_batches_and_all_complete(redis_stack, redis_worker):
+    out = delayed(redis_stack, """
+futures = [add.delay(i, i) for i in range(200)]
+print(sum(f.result(timeout=120) for f in futures))
+""", timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(sum(2 * i for i in range(200)))
+
+
+def test_a_run_the_server_refuses_raises_the_reason_from_result(redis_stack):
+    out = delayed(redis_stack, """
+import os
+os.environ["ORCHESTRATOR_API_KEY"] = "orc_not-a-key"
+f = add.delay(1, 2)
+try:
+    f.result(timeout=60)
+except Exception as exc:
+    print(type(exc).__name__, exc.status)
+""")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "ApiError 401"
+
+
+def test_runs_delayed_just_before_exit_are_still_submitted(redis_stack, redis_worker):
+    out = delayed(redis_stack, "import json\nprint(json.dumps(add.delay(40, 2).task_run_id))")
+    run_id = json_line(out)
+    assert redis_stack.wait_for_state(run_id, {"Completed"})["state"]["name"] == "Completed"

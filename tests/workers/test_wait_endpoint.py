@@ -54,3 +54,37 @@ def test_authentication_is_required(client):
     assert wait(client, run.id).status_code == 401
     client.defaults["HTTP_AUTHORIZATION"] = "Bearer orc_nope"
     assert wait(client, run.id).status_code == 401
+
+
+def post_wait(client, body):
+    return client.post("/api/task-runs/wait/", body, content_type="application/json")
+
+
+def test_waiting_for_many_brings_back_the_others_that_are_final(client):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("ops"))
+    waited = make_task_run(state=("COMPLETED", "Completed"))
+    make_state(waited, "COMPLETED", "Completed", result=1)
+    done = make_task_run(state=("FAILED", "Failed"))
+    pending = make_task_run(state=("RUNNING", "Running"))
+    body = post_wait(client, {"ids": [str(waited.id), str(done.id), str(pending.id), str(uuid.uuid4())], "timeout": 5}).json()
+    assert [(r["id"], r["final"]) for r in body["runs"]] == [(str(waited.id), True), (str(done.id), True)]
+    assert body["runs"][0]["result"] == 1
+
+
+def test_waiting_for_many_answers_for_the_first_when_the_timeout_passes():
+    first = make_task_run(state=("SCHEDULED", "Scheduled"))
+    body = post_wait(client_with_key("read"), {"ids": [str(first.id)], "timeout": 0.1}).json()
+    assert body["runs"][0]["final"] is False
+
+
+@pytest.mark.parametrize("body", [{}, {"ids": []}, {"ids": "x"}, {"ids": ["nope"]}, {"ids": [str(uuid.uuid4())], "timeout": "-1"},
+                                  {"ids": [str(uuid.uuid4())] * 1001}])
+def test_bad_wait_bodies_are_400(body):
+    response = post_wait(client_with_key("read"), body)
+    assert response.status_code == 400 and response.json()["error"]
+
+
+def test_waiting_for_many_needs_authentication(client):
+    assert post_wait(client, {"ids": [str(uuid.uuid4())]}).status_code == 401
