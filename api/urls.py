@@ -5,6 +5,7 @@ from api.views.docs import SchemaView, SwaggerView, UnknownPath
 from api.views.events import EventBatchView
 from api.views.logs import LogDetail, LogList
 from api.views.runs import FlowRunViewSet, TaskRunViewSet
+from api.views.wait import wait_for_task_run, wait_for_task_runs
 from api.views.workers import WorkerList
 
 app_name = "api"
@@ -15,6 +16,8 @@ router.register("task-runs", TaskRunViewSet, basename="task-run")
 
 urlpatterns = [
     path("events/", EventBatchView.as_view(), name="events"),
+    path("task-runs/wait/", wait_for_task_runs, name="task-runs-wait"),
+    path("task-runs/<str:pk>/wait/", wait_for_task_run, name="task-run-wait"),
     *router.urls,
     path("logs/", LogList.as_view(), name="logs"),
     path("logs/<str:pk>/", LogDetail.as_view(), name="log"),

@@ -10,15 +10,22 @@ and lets an optional notification task fail without failing the flow.
 file under ORCHESTRATOR_HOME that this script sets and the failure clears), so
 the run ends Failed, and a Retry of it (or of the flow run) succeeds.
 
+`make up` also starts a task worker serving both flows (and so their tasks): press
+Retry on the failed `load-rows` or `notify_sales` run in the dashboard and it
+completes, with the same id and run count 2.
+
 With ORCHESTRATOR_API_URL set, every run, state and log line is also reported.
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-import sdk
-from sdk import allow_failure, flow, get_run_logger, tags, task, unmapped
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import sdk  # noqa: E402
+from sdk import allow_failure, flow, get_run_context, get_run_logger, tags, task, unmapped  # noqa: E402
 
 _pricing_calls = {"count": 0}
 
@@ -43,7 +50,9 @@ def price_order(order: dict, prices: dict[str, float]) -> float:
 
 @task
 def notify_sales(total: float) -> None:
-    raise RuntimeError("the chat webhook is not configured (on purpose: this failure is allowed)")
+    if get_run_context().task_run.run_count == 1:
+        raise RuntimeError("the chat webhook timed out (on purpose: this failure is allowed; retry it from the dashboard)")
+    get_run_logger().info("Sent the daily revenue (%.2f EUR) to #sales", total)
 
 
 @task(log_prints=True)
@@ -107,4 +116,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the module's importable copy: task keys hash the module name, and the worker that
+    # `make up` starts serves `examples.demo_flow`, not `__main__`.
+    from examples.demo_flow import main as run_demo
+
+    run_demo()

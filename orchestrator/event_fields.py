@@ -17,9 +17,11 @@ MAX_TEXT_CHARS = 1024 * 1024  # messages and tracebacks
 MAX_JSON_CHARS = 1024 * 1024  # parameters, result, error (JSON-encoded)
 # Deeper values are refused: reading one back would exhaust Python's recursion limit.
 MAX_JSON_DEPTH = 64
-# The SDK counts events per run from 0; a run never emits two billion, and a huge seq would win every tie.
-MAX_SEQ = 2**31 - 1
+# The SDK counts events per run from 0; a task worker resuming a run, and the server's own state
+# changes, number by the clock in microseconds (~2**51 today). Above 2**53 a seq is forged: it would win every tie.
+MAX_SEQ = 2**53
 MAX_TAGS = 100  # per run: each tag is one indexed row
+MAX_UNSTORED = 1_000  # names of parameters a run could not store exactly
 MAX_UPSTREAM_TASK_RUNS = 10_000  # per task run
 MAX_WORKER_KEYS = 1_000  # task_keys and flow_names of one worker
 MAX_RUN_COUNT = 2**31 - 1  # PositiveIntegerField

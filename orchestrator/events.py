@@ -24,6 +24,7 @@ from orchestrator.event_fields import (
     MAX_SEQ,
     MAX_STATE_NAME_CHARS,
     MAX_TAGS,
+    MAX_UNSTORED,
     MAX_TEXT_CHARS,
     MAX_UPSTREAM_TASK_RUNS,
     MAX_WORKER_KEYS,
@@ -72,6 +73,7 @@ class FlowRunCreated(Event):
     parent_task_run_id: str | None
     parent_flow_run_id: str | None
     version: str
+    unstored_parameters: str = "[]"  # JSON text: names of parameters not stored exactly
     initial_state: StateEvent | None = None  # the run's first timeline entry, if the event carries one
 
     @property
@@ -90,6 +92,7 @@ class TaskRunCreated(Event):
     tags: list[str]
     parent_task_run_id: str | None
     upstream_task_run_ids: str  # JSON text: a list of canonical UUID strings
+    unstored_parameters: str = "[]"  # JSON text: names of parameters not stored exactly
     initial_state: StateEvent | None = None  # the run's first timeline entry, if the event carries one
 
     @property
@@ -157,6 +160,7 @@ def _flow_run_created(data: dict, header: EventHeader) -> FlowRunCreated:
         parent_flow_run_id=not_self(read_uuid(data, "parent_flow_run_id", nullable=True), flow_run_id,
                                     "parent_flow_run_id", "flow_run_id"),
         version=read_str(data, "version", default=""),
+        unstored_parameters=JSON_ENCODER.encode(read_str_list(data, "unstored_parameters", max_items=MAX_UNSTORED)),
         initial_state=_initial_state(data, header, "flow_run.state", flow_run_id, flow_run_id),
     )
 
@@ -179,6 +183,7 @@ def _task_run_created(data: dict, header: EventHeader) -> TaskRunCreated:
             not_self(read_uuid_list(data, "upstream_task_run_ids", max_items=MAX_UPSTREAM_TASK_RUNS),
                      task_run_id, "upstream_task_run_ids", "task_run_id")
         ),
+        unstored_parameters=JSON_ENCODER.encode(read_str_list(data, "unstored_parameters", max_items=MAX_UNSTORED)),
         initial_state=_initial_state(data, header, "task_run.state", task_run_id, flow_run_id),
     )
 

@@ -161,9 +161,10 @@ LOCKED_COLUMNS = ["id", "created", "has_created_event", "run_count", "start_time
                   "state_type", "state_name", "state_message", "state_timestamp", "state_seq"]
 # What a run row holds until its created event arrives; the keys are the columns a created event fills.
 FLOW_RUN_NOT_CREATED = {"name": "", "parameters": "{}", "tags": "[]", "parent_task_run_id": None, "flow": None,
-                        "parent_flow_run_id": None, "version": ""}
+                        "parent_flow_run_id": None, "version": "", "unstored_parameters": "[]"}
 TASK_RUN_NOT_CREATED = {"name": "", "parameters": "{}", "tags": "[]", "parent_task_run_id": None, "task_key": "",
-                        "task_name": "", "upstream_task_run_ids": "[]"}
+                        "task_name": "", "upstream_task_run_ids": "[]",
+                        "unstored_parameters": "[]"}
 
 
 def in_order(columns: list[str], values: dict[str, Any]) -> list[Any]:
@@ -237,7 +238,7 @@ class RunStore:
         if event is None:
             return self.not_created
         common = {"name": event.name, "parameters": event.parameters, "tags": _JSON.encode(event.tags),
-                  "parent_task_run_id": event.parent_task_run_id}
+                  "parent_task_run_id": event.parent_task_run_id, "unstored_parameters": event.unstored_parameters}
         if isinstance(event, TaskRunCreated):
             return {**common, "task_key": event.task_key, "task_name": event.task_name,
                     "upstream_task_run_ids": event.upstream_task_run_ids}

@@ -68,6 +68,8 @@ class Run(models.Model):
     created = models.DateTimeField()
     has_created_event = models.BooleanField(default=False)
     parent_task_run_id = models.UUIDField(null=True, blank=True)
+    # Parameters whose stored rendering is not their value (a repr, a truncation): such a run can't be re-run.
+    unstored_parameters = StoredJSONField(default=list, blank=True)
     updated = models.DateTimeField(auto_now=True)
     # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
     stored_by = models.CharField(max_length=150, blank=True, default="")
@@ -258,3 +260,32 @@ class CreatedEventConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_type} {self.run_id}: created event {self.id}"
+
+
+class BackgroundRun(models.Model):
+    """A run a task worker executes (`.delay()` or a retry): its exact parameters and its Celery message.
+
+    `dispatch` counts the messages sent for the run; a worker claims the run with the
+    number its message carries, so a stale or redelivered message never runs it twice.
+    """
+
+    class Kind(models.TextChoices):
+        TASK = "task"
+        FLOW = "flow"
+
+    run_id = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    key = models.CharField(max_length=255, help_text="task key or flow name: what a worker must serve")
+    parameters = models.JSONField(default=dict, blank=True)
+    dispatch = models.PositiveIntegerField(default=0)
+    message_id = models.CharField(max_length=64, blank=True, default="", help_text="Celery task id of the last message")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=255, blank=True, default="", help_text="worker running the current dispatch")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["claimed_by"], name="backgroundrun_claimed_by")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run {self.run_id} ({self.key})"

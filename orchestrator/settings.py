@@ -114,10 +114,19 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker_options()
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True  # a run whose worker dies mid-run is redelivered
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True  # runs report through events, not a result backend
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_IMPORTS = ["orchestrator.retention"]
+# Runs of the server's own worker (`celery -A orchestrator worker -B`).
+ORCHESTRATOR_HOUSEKEEPING_SECONDS = float(os.environ.get("ORCHESTRATOR_HOUSEKEEPING_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
-    # Retention in bounded batches, once a day (`celery -A orchestrator beat`); off when the age is 0.
+    # Runs whose worker stopped heart-beating end Crashed, never stuck in Running.
+    "housekeeping": {"task": "orchestrator.housekeeping", "schedule": ORCHESTRATOR_HOUSEKEEPING_SECONDS},
+    # Retention in bounded batches, once a day; off when the age is 0.
     "prune-old-runs": {"task": "orchestrator.prune_old_runs", "schedule": 24 * 60 * 60},
 }
 

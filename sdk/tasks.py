@@ -15,7 +15,6 @@ from sdk.engine.task_engine import call_task, submit_task
 from sdk.exceptions import MappingLengthMismatch, MappingMissingIterable
 from sdk.futures import TaskRunFuture, TaskRunFutureList
 from sdk.states import State
-from sdk.workers import NOT_AVAILABLE
 
 __all__ = ["Task", "task", "exponential_backoff", "task_input_hash"]
 
@@ -116,8 +115,11 @@ class Task(DecoratedFunction):
         )
 
     def delay(self, *args: Any, **kwargs: Any) -> TaskRunFuture:
-        """Run on a background task worker (not available yet)."""
-        raise NotImplementedError(NOT_AVAILABLE)
+        """Run on a background task worker (`serve`); returns a future at once. Parameters must be
+        JSON data (a TypeError says which is not); needs ORCHESTRATOR_API_URL."""
+        from sdk.workers.delay import delay
+
+        return delay(self, args, kwargs)
 
 
 def _is_iterable(value: Any) -> bool:

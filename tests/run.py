@@ -8,6 +8,9 @@ or suites that need it are skipped, and the last lines say so. A phase that coll
 (a typo in a path must not pass as green), and the PostgreSQL-only tests the
 SQLite phase deselects are counted and named in the last lines, with the phase
 that runs them, or a warning when none does.
+The task-worker suite (tests/workers) starts real Celery workers on Redis at
+TEST_REDIS_URL (default db 0), required under CI=true; its RabbitMQ variant runs when
+RabbitMQ answers, else it is skipped loudly.
 """
 from __future__ import annotations
 
@@ -20,10 +23,12 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
-SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/dashboard", "tests/reliability"]
+SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/dashboard", "tests/reliability", "tests/workers"]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BROWSER_SUITE = "tests/browser"  # Playwright driving Debian's Chromium; runs in the SQLite phase
 CHROMIUM = Path("/usr/bin/chromium")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
@@ -127,6 +132,13 @@ def main() -> int:
     if pg and ci:
         print(f"make test: PostgreSQL is required under CI=true and is not usable: {pg}", file=sys.stderr)
         return 1
+    redis = urlparse(REDIS_URL)
+    if not reachable(redis.hostname or "127.0.0.1", redis.port or 6379):
+        if ci:
+            print(f"make test: Redis is required under CI=true (task-worker tests) and {REDIS_URL} does not answer",
+                  file=sys.stderr)
+            return 1
+        skipped_suites.append(f"tests/workers on Redis: nothing answers at {REDIS_URL}")
 
     browser = browser_problem() if (ROOT / BROWSER_SUITE).is_dir() else None
     if browser and ci:

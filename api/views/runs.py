@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from api.views.background import TaskRunBackgroundActions, BackgroundActions
 from api.filters import FilterBackend, FlowRunFilter, TaskRunFilter
 from api.pagination import FlowRunTaskRuns, NewestFirst, Timeline
 from api.serializers import FlowRunSerializer, StateRecordSerializer, TaskRunSerializer
@@ -87,7 +88,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One flow run"),
     state=extend_schema(operation_id="flow_runs_state_retrieve"),
 )
-class FlowRunViewSet(RunViewSet):
+class FlowRunViewSet(BackgroundActions, RunViewSet):
     kind = "flow run"
     queryset = FlowRun.objects.with_flow_name()
     serializer_class = FlowRunSerializer
@@ -130,7 +131,7 @@ class FlowRunViewSet(RunViewSet):
     retrieve=extend_schema(summary="One task run"),
     state=extend_schema(operation_id="task_runs_state_retrieve"),
 )
-class TaskRunViewSet(RunViewSet):
+class TaskRunViewSet(TaskRunBackgroundActions, RunViewSet):
     kind = "task run"
     queryset = TASK_RUNS
     serializer_class = TaskRunSerializer

@@ -8,7 +8,7 @@ from sdk.annotations import BaseAnnotation
 from sdk.futures import TaskRunFuture
 from sdk.states import State
 
-__all__ = ["render", "render_parameters", "json_result", "NO_RESULT"]
+__all__ = ["render", "render_parameters", "PartlyStored", "json_result", "NO_RESULT"]
 
 MAX_STRING = 10_000
 MAX_RENDERED = 256 * 1024  # approximate characters of one rendered parameter
@@ -30,10 +30,11 @@ def _repr(value: Any) -> str:
 class _Budget:
     """Characters a rendering may still use, so one huge argument cannot make a huge event."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "lossy")
 
     def __init__(self, left: int) -> None:
         self.left = left
+        self.lossy = False  # set when the rendering is not the value itself (a repr, a cut, a set)
 
 
 def render(value: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
@@ -44,7 +45,11 @@ def render(value: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
         budget = _Budget(MAX_RENDERED)
     t = type(value)
     if t is str:
-        text = value if len(value) <= MAX_STRING else value[:MAX_STRING] + "…"
+        if len(value) > MAX_STRING:
+            budget.lossy = True
+            text = value[:MAX_STRING] + "…"
+        else:
+            text = value
         budget.left -= len(text) + 2
         return text
     if t is int or t is bool or value is None:
@@ -52,13 +57,19 @@ def render(value: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
         return value
     if t is float:
         budget.left -= 8
-        return value if math.isfinite(value) else repr(value)
+        if math.isfinite(value):
+            return value
+        budget.lossy = True
+        return repr(value)
     if depth >= _MAX_DEPTH:
         return _charged(_repr(value), budget)
     if t is list or t is tuple or t is set or t is frozenset:
+        if t is set or t is frozenset:
+            budget.lossy = True
         items: list = []
         for v in value:
             if budget.left <= 0:
+                budget.lossy = True
                 items.append(f"… {len(value) - len(items)} more")
                 break
             items.append(render(v, depth + 1, budget))
@@ -67,6 +78,7 @@ def render(value: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
         rendered: dict = {}
         for k, v in value.items():
             if budget.left <= 0:
+                budget.lossy = True
                 rendered["…"] = f"{len(value) - len(rendered)} more"
                 break
             budget.left -= len(k) + 4
@@ -80,6 +92,7 @@ def render(value: Any, depth: int = 0, budget: _Budget | None = None) -> Any:
 
 
 def _charged(text: str, budget: _Budget) -> str:
+    budget.lossy = True  # only reprs are charged here
     budget.left -= len(text) + 2
     return text
 
@@ -87,12 +100,32 @@ def _charged(text: str, budget: _Budget) -> str:
 _PLAIN = frozenset({int, bool, type(None)})
 
 
+class PartlyStored(dict):
+    """A parameters rendering in which some values are not themselves (a repr, a cut string, a set):
+    `unstored` names them. A task worker cannot re-run such a call from what the server stored."""
+
+    __slots__ = ("unstored",)
+
+
 def render_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe parameters; a PartlyStored dict when some are not stored exactly. Futures and
+    states count as stored: the server resolves them to their upstream run's stored result."""
     plain = _PLAIN
     rendered = {}
-    for name, value in parameters.items():  # a loop, not a comprehension: no extra frame per run
-        rendered[name] = value if type(value) in plain else render(value)
-    return rendered
+    unstored = None
+    for name, value in parameters.items():
+        if type(value) in plain:
+            rendered[name] = value
+            continue
+        budget = _Budget(MAX_RENDERED)
+        rendered[name] = render(value, 0, budget)
+        if budget.lossy:
+            unstored = (unstored or ()) + (name,)
+    if unstored is None:
+        return rendered
+    partly = PartlyStored(rendered)
+    partly.unstored = unstored
+    return partly
 
 
 NO_RESULT = object()  # json_result: "not JSON-serialisable or too big"

@@ -18,7 +18,7 @@ from typing import Any
 
 from sdk import events
 from sdk.engine.errors import error_info
-from sdk.engine.rendering import NO_RESULT, json_result
+from sdk.engine.rendering import NO_RESULT, PartlyStored, json_result
 from sdk.engine.stamps import new_id
 from sdk.states import State, StateType
 
@@ -73,6 +73,8 @@ class Run:
         event["state_type"] = initial.type._value_
         event["state_name"] = initial.name
         event["state_message"] = initial.message
+        if rendered_parameters.__class__ is PartlyStored:  # such a run can't be re-run by a worker
+            event["unstored_parameters"] = rendered_parameters.unstored
         events.emit(event)
 
     def set_state(self, state: State) -> State:

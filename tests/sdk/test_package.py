@@ -68,17 +68,18 @@ def test_import_sdk_imports_nothing_heavy():
     assert out.stdout.strip() == "[]"
 
 
-def test_serve_is_not_available_yet():
-    with pytest.raises(NotImplementedError, match="not available yet"):
+def test_serve_without_anything_to_serve_is_a_type_error():
+    with pytest.raises(TypeError, match="at least one @task or @flow"):
         sdk.serve()
 
 
-def test_delay_is_not_available_yet():
-    with pytest.raises(NotImplementedError, match="not available yet"):
+def test_delay_without_a_server_says_to_set_the_api_url(monkeypatch):
+    monkeypatch.delenv("ORCHESTRATOR_API_URL", raising=False)
+    with pytest.raises(RuntimeError, match="ORCHESTRATOR_API_URL"):
         sdk.task(lambda: 1, name="bg").delay()
 
 
-def test_python_m_sdk_serve_says_workers_are_not_available_yet():
-    out = subprocess.run([sys.executable, "-m", "sdk", "serve", "mod:task"], capture_output=True, text=True,
-                         timeout=60, cwd=ROOT)
-    assert out.returncode == 1 and "not available yet" in out.stderr
+def test_python_m_sdk_serve_names_a_module_it_cannot_import():
+    out = subprocess.run([sys.executable, "-m", "sdk", "serve", "no_such_module_here:task"], capture_output=True,
+                         text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 2 and "no_such_module_here" in out.stderr

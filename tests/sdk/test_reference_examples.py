@@ -76,8 +76,8 @@ def test_submitting_a_task_returns_a_future_resolving_to_3(tmp_path):
     assert out.stdout == "3\n"
 
 
-def test_delay_says_background_workers_are_not_available_yet(tmp_path):
-    # The page's .delay() example needs task workers (a later issue); until then it fails clearly.
+def test_delay_without_a_server_says_what_to_set(tmp_path):
+    # The page's .delay() example needs a server and a task worker; without ORCHESTRATOR_API_URL it says so.
     out = run_script(tmp_path, """
         from sdk import task
 
@@ -90,7 +90,7 @@ def test_delay_says_background_workers_are_not_available_yet(tmp_path):
         future = send_email.delay("user@example.com", "Welcome!")  # returns immediately
     """)
     assert out.returncode == 1
-    assert "NotImplementedError: Background task workers are not available yet" in out.stderr
+    assert "ReportingOff: Background runs need the server: set ORCHESTRATOR_API_URL" in out.stderr
 
 
 POST_INIT = """

@@ -33,6 +33,7 @@ from orchestrator.launcher import (
 
 ROOT = Path(settings.BASE_DIR)
 DEMO_SCRIPT = ROOT / "examples" / "demo_flow.py"
+DEMO_TARGETS = ["examples.demo_flow:daily_revenue", "examples.demo_flow:warehouse_sync"]
 
 
 def http_url(host: str, port: int) -> str:
@@ -85,6 +86,8 @@ class Command(BaseCommand):
                 supervisor.start(spec)
             local_api = f"{http_url(local_address(host), port)}/api"  # what this machine's processes use
             key = local_setup.ensure_demo_api_key(self.home, connection.settings_dict, local_api)
+            if not no_worker:  # it reports to the server, so it starts once the key exists
+                supervisor.start(self.task_worker_spec(local_api, key))
             demo_note = self.load_demo(local_api, key, again=demo, skip=no_demo)
             self.print_summary(
                 http_url(host, port), local_api, login, key, demo_note, no_worker,
@@ -136,15 +139,29 @@ class Command(BaseCommand):
         )
 
     def worker_spec(self) -> ChildSpec:
+        """The server's own Celery worker: housekeeping and retention on a schedule (-B: beat)."""
         return ChildSpec(
             name="worker",
             argv=[
-                str(Path(sys.executable).parent / "celery"), "-A", "orchestrator", "worker", "--loglevel=INFO",
+                str(Path(sys.executable).parent / "celery"), "-A", "orchestrator", "worker", "-B", "--loglevel=INFO",
                 "--concurrency=1", "--hostname", f"demo@{socket.gethostname()}",
             ],
             cwd=ROOT,
             log_path=self.logs / "worker.log",
             ready=log_says(" ready."),  # Celery logs "<hostname> ready." once it consumes
+            stopping_note="to finish its running task",
+            stop_timeout=60,
+        )
+
+    def task_worker_spec(self, api_url: str, key: str) -> ChildSpec:
+        """A task worker serving the demo flows, so their failed runs can be retried from the dashboard."""
+        return ChildSpec(
+            name="task worker",
+            argv=[sys.executable, "-m", "sdk", "serve", "--loglevel", "INFO", *DEMO_TARGETS],
+            env={"ORCHESTRATOR_API_URL": api_url, "ORCHESTRATOR_API_KEY": key},
+            cwd=ROOT,
+            log_path=self.logs / "task-worker.log",
+            ready=log_says(" ready."),
             stopping_note="to finish its running task",
             stop_timeout=60,
         )
@@ -180,7 +197,7 @@ class Command(BaseCommand):
         lines = [
             "",
             *([demo_note] if demo_note else []),
-            f"logs: {self.logs}/ (server.log{'' if no_worker else ', worker.log'}, demo.log)",
+            f"logs: {self.logs}/ (server.log{'' if no_worker else ', worker.log, task-worker.log'}, demo.log)",
             "",
             f"Orchestrator is up: {url}/   login: {login_text}",
             f"API docs: {url}/api/docs/",

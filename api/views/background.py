@@ -1,0 +1,225 @@
+"""Background runs over the API: `.delay()` creates them, Retry and Cancel act on them, workers claim them.
+
+    POST /api/task-runs/                      create a Scheduled task run for a worker (`.delay()`)
+    POST /api/{task,flow}-runs/{id}/retry/    retry one run
+    POST /api/task-runs/retry/                retry many: {"ids": [...]} or {"filters": {...}}
+    POST /api/{task,flow}-runs/{id}/cancel/   cancel a Scheduled or Running background run
+    POST /api/{task,flow}-runs/{id}/claim/    a worker asks to run dispatch N (worker use)
+
+Refusals are 409 (or 403 without the retry permission) with `{"detail": reason}`.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from api.filters import TaskRunFilter
+from orchestrator import background, retries
+from orchestrator.dispatch import BrokerUnavailable
+from orchestrator.models import TaskRun
+
+MAX_PARAMETERS_CHARS = 1_048_576
+MAX_BATCH_RUNS = 1000
+
+
+def _summary(errors: dict) -> str:
+    return "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
+
+
+def refused(exc: retries.RetryRefused) -> Response:
+    return Response({"detail": exc.reason, "error": exc.reason}, status=exc.status)
+
+
+class DelaySerializer(serializers.Serializer):
+    id = serializers.UUIDField(required=False, help_text="the run's id; the SDK makes one so a resent request is harmless")
+    task_key = serializers.CharField(max_length=255)
+    task_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    parameters = serializers.DictField(required=False, default=dict)
+    tags = serializers.ListField(child=serializers.CharField(max_length=255), required=False, default=list, max_length=100)
+    flow_run_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    parent_task_run_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+    def validate_parameters(self, value):
+        import json
+
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"parameters must be JSON (no NaN or Infinity): {exc}")
+        if len(text) > MAX_PARAMETERS_CHARS:
+            raise ValidationError(f"parameters are {len(text)} characters once encoded; the limit is {MAX_PARAMETERS_CHARS}")
+        return value
+
+
+class ClaimSerializer(serializers.Serializer):
+    worker = serializers.CharField(max_length=255)
+    dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class BulkRetrySerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=retries.MAX_BULK)
+    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+    def validate(self, data):
+        if ("ids" in data) == ("filters" in data):
+            raise ValidationError('send either {"ids": [...]} or {"filters": {...}}')
+        return data
+
+
+BULK_RESULT = inline_serializer("BulkRetryResult", {
+    "retried": serializers.ListField(child=serializers.UUIDField()),
+    "refused": serializers.DictField(child=serializers.CharField(), help_text="run id → reason"),
+})
+REFUSAL = inline_serializer("Refusal", {"detail": serializers.CharField()})
+
+
+class BackgroundActions:
+    """Retry, cancel and claim: shared by the task-run and flow-run view sets."""
+
+    def _run_or_404(self):
+        run = self.queryset.model.objects.filter(pk=self._run_id()).first()
+        if run is None:
+            raise NotFound(f"no {self.kind} with id {self.kwargs['pk']!r}")
+        return run
+
+    def _run_id(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(self.kwargs["pk"])
+        except ValueError:
+            raise NotFound(f"no {self.kind} with id {self.kwargs['pk'][:100]!r} (ids are UUIDs)")
+
+    @extend_schema(summary="Retry the run on a task worker", request=None, responses={202: None, 403: REFUSAL, 409: REFUSAL})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def retry(self, request, pk=None):
+        retry = retries.retry_task_run if self.kind == "task run" else retries.retry_flow_run
+        try:
+            run = retry(self._run_id(), request.user)
+        except self.queryset.model.DoesNotExist:
+            raise NotFound(f"no {self.kind} with id {pk!r}")
+        except retries.RetryRefused as exc:
+            return refused(exc)
+        return Response(self.detail_of(run), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Cancel a Scheduled or Running background run", request=None,
+                   responses={200: None, 403: REFUSAL, 409: REFUSAL})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request, pk=None):
+        run = self._run_or_404()
+        try:
+            retries.cancel_run(run, request.user)
+        except retries.RetryRefused as exc:
+            return refused(exc)
+        return Response(self.detail_of(run))
+
+    @extend_schema(summary="A task worker claims dispatch N of a background run (worker use)",
+                   request=ClaimSerializer, responses={200: None, 409: REFUSAL})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def claim(self, request, pk=None):
+        data = ClaimSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kind = "task" if self.kind == "task run" else "flow"
+        claim = background.claim(kind, self._run_id(), data.validated_data["worker"], data.validated_data["dispatch"])
+        if not claim.ok:
+            return Response({"detail": claim.detail, "error": claim.detail, "outcome": claim.outcome},
+                            status=status.HTTP_409_CONFLICT)
+        run = claim.run
+        return Response({
+            "outcome": "claimed",
+            "kind": kind,
+            "id": str(run.pk),
+            "key": claim.background.key,
+            "name": run.name,
+            "parameters": claim.background.parameters,
+            "run_count": run.run_count,
+            "flow_run_id": str(run.flow_run_id) if kind == "task" and run.flow_run_id else None,
+            "tags": run.tags,
+        })
+
+    def detail_of(self, run):
+        self.kwargs["pk"] = str(run.pk)
+        return self.get_serializer(self.get_object()).data
+
+
+class TaskRunBackgroundActions(BackgroundActions):
+    @extend_schema(
+        summary="Create background task runs (what `.delay()` calls)",
+        description=(
+            'One run (the object below; 201 created, 200 if its id exists already) or many: '
+            '`{"runs": [object, ...]}` (at most 1000), answered 200 with `{"runs": [{"index", "id", "status", '
+            '"error"?}]}`, a status per run (201, 200, 400 or 409).'
+        ),
+        request=DelaySerializer, responses={201: None, 200: None},
+    )
+    def create(self, request):
+        if isinstance(request.data, dict) and "runs" in request.data:
+            return self._create_many(request.data["runs"])
+        data = DelaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        run_id = fields.pop("id", None) or uuid.uuid4()
+        try:
+            run, created = background.create_delayed_task_run(run_id=run_id, **fields)
+        except background.NotABackgroundRun as exc:
+            return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except BrokerUnavailable as exc:
+            return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(self.detail_of(run), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _create_many(self, items) -> Response:
+        if not isinstance(items, list) or len(items) > MAX_BATCH_RUNS:
+            raise ValidationError({"runs": f"must be a list of at most {MAX_BATCH_RUNS} runs"})
+        answers: list[dict] = [{} for _ in items]
+        valid: list[tuple[int, background.DelayedRun]] = []
+        for index, item in enumerate(items):
+            data = DelaySerializer(data=item)
+            if not data.is_valid():
+                answers[index] = {"index": index, "status": 400, "error": _summary(data.errors)}
+                continue
+            fields = dict(data.validated_data)
+            valid.append((index, background.DelayedRun(run_id=fields.pop("id", None) or uuid.uuid4(), **fields)))
+        try:
+            outcome = background.create_delayed_task_runs([run for _, run in valid]) if valid else {}
+        except BrokerUnavailable as exc:
+            return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        for index, run in valid:
+            result = outcome[run.run_id]
+            answer = {"index": index, "id": str(run.run_id)}
+            if isinstance(result, background.NotABackgroundRun):
+                answer.update(status=409, error=str(result))
+            else:
+                answer["status"] = 201 if result else 200
+            answers[index] = answer
+        return Response({"runs": answers})
+
+    @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BulkRetrySerializer,
+                   responses={200: BULK_RESULT, 403: REFUSAL})
+    @action(detail=False, methods=["post"], url_path="retry", filter_backends=[])
+    def bulk_retry(self, request):
+        data = BulkRetrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "ids" in data.validated_data:
+            ids = data.validated_data["ids"]
+        else:
+            query = QueryDict(mutable=True)
+            query.update(data.validated_data["filters"])
+            filterset = TaskRunFilter(query, queryset=TaskRun.objects.order_by("-created"))
+            unknown = sorted(set(query) - set(filterset.filters))
+            if unknown:
+                raise ValidationError({"filters": f"unknown filter(s) {', '.join(unknown)[:200]}; use those of GET /api/task-runs/"})
+            if not filterset.is_valid():
+                errors = {name: list(messages) for name, messages in filterset.errors.items()}
+                raise ValidationError({"filters": errors})
+            ids = list(filterset.qs.values_list("id", flat=True)[: retries.MAX_BULK + 1])
+        try:
+            batch = retries.retry_task_runs(ids, request.user)
+        except retries.RetryRefused as exc:
+            return refused(exc)
+        return Response({"retried": [str(i) for i in batch.retried],
+                         "refused": {str(k): v for k, v in batch.refused.items()}})

@@ -1,0 +1,167 @@
+"""GET /api/task-runs/{id}/wait/?timeout=30: a long poll that answers once the run is final.
+
+POST /api/task-runs/wait/ {"ids": [id, ...], "timeout": 30}: the same for the first id, and the
+answer also carries every other listed run that is final by then (`{"runs": [answer, ...]}`):
+a process waiting on many `.delay()` futures learns of them in a few requests, not one each.
+
+What `.delay()` futures wait on instead of polling. The view listens on the run's
+Channels group (`task-run.<hex>`, where each ingested batch that touches the run is
+announced once it commits) and reads the run again on each message; it also looks
+every BACKSTOP seconds, so a lost message costs latency, never a hang. `timeout`
+is capped at MAX_TIMEOUT; the answer says `final: false` when it passed first.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.request import Request
+
+from api.auth import APIKeyAuthentication, APIKeyPrincipal
+from orchestrator.models import FINAL_STATE_TYPES, StateType, TaskRun, TaskRunState
+
+MAX_TIMEOUT = 60.0
+BACKSTOP = 1.0
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message, "detail": message}, status=status)
+
+
+def _authorised(request) -> JsonResponse | None:
+    """None when the request may read runs (a read/admin API key or a signed-in user)."""
+    try:
+        found = APIKeyAuthentication().authenticate(Request(request))
+    except Exception as exc:  # AuthenticationFailed: a bad or revoked key
+        return _error(str(getattr(exc, "detail", exc)), 401)
+    if found is not None:
+        principal: APIKeyPrincipal = found[0]
+        if not (principal.key.allows("read") or principal.key.allows("ingest")):
+            return _error("This API key's scope does not allow this request.", 403)
+        return None
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return None
+    return _error("Authentication credentials were not provided.", 401)
+
+
+def outcomes(run_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """Each known run's current state, and its result or error once final (three queries in all)."""
+    runs = list(TaskRun.objects.filter(pk__in=run_ids))
+    final_ids = [run.pk for run in runs if run.state_type in FINAL_STATE_TYPES]
+    latest: dict[uuid.UUID, TaskRunState] = {}
+    if final_ids:
+        final_states = (TaskRunState.objects.filter(task_run_id__in=final_ids, type__in=FINAL_STATE_TYPES)
+                        .order_by("task_run_id", "-timestamp", "-seq"))
+        for state in final_states:
+            latest.setdefault(state.task_run_id, state)
+    answers = {}
+    for run in runs:
+        final = run.state_type in FINAL_STATE_TYPES
+        answer = {
+            "id": str(run.pk),
+            "final": final,
+            "run_count": run.run_count,
+            "state": {"type": run.state_type, "name": run.state_name, "message": run.state_message,
+                      "timestamp": run.state_timestamp.isoformat() if run.state_timestamp else None} if run.state_type else None,
+        }
+        state = latest.get(run.pk) if final else None
+        if final and run.state_type == StateType.COMPLETED:
+            answer["result"] = state.result if state is not None and state.type == StateType.COMPLETED else None
+        elif state is not None and state.error:
+            answer["error"] = state.error
+        answers[run.pk] = answer
+    return answers
+
+
+def outcome(run_id: uuid.UUID) -> dict | None:
+    return outcomes([run_id]).get(run_id)
+
+
+async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> dict[uuid.UUID, dict] | None:
+    """Read the runs until the primary one is final or `timeout` passed; None if it does not exist."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel() if layer is not None else None
+    group = f"task-run.{primary.hex}"
+    if channel is not None:
+        await layer.group_add(group, channel)  # before the first read: no change can slip between
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            answers = await sync_to_async(outcomes)([primary, *others])
+            if primary not in answers:
+                return None
+            remaining = deadline - loop.time()
+            if answers[primary]["final"] or remaining <= 0:
+                return answers
+            try:
+                if channel is None:
+                    await asyncio.sleep(min(remaining, BACKSTOP))
+                else:
+                    await asyncio.wait_for(layer.receive(channel), timeout=min(remaining, BACKSTOP))
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        if channel is not None:
+            await layer.group_discard(group, channel)
+
+
+def _timeout(raw) -> float:
+    timeout = float(raw)
+    if not 0 <= timeout < float("inf"):
+        raise ValueError(raw)
+    return min(timeout, MAX_TIMEOUT)
+
+
+async def wait_for_task_run(request, pk: str) -> JsonResponse:
+    if request.method != "GET":
+        return _error("use GET", 405)
+    refusal = await sync_to_async(_authorised)(request)
+    if refusal is not None:
+        return refusal
+    try:
+        run_id = uuid.UUID(pk)
+    except ValueError:
+        return _error(f"no task run with id {pk[:100]!r} (ids are UUIDs)", 404)
+    raw = request.GET.get("timeout", "30")
+    try:
+        timeout = _timeout(raw)
+    except ValueError:
+        return _error(f"invalid query parameter timeout: {raw[:40]!r} is not a number of seconds (0-{MAX_TIMEOUT:g})", 400)
+    answers = await _wait(run_id, [], timeout)
+    if answers is None:
+        return _error(f"no task run with id {pk!r}", 404)
+    return JsonResponse(answers[run_id])
+
+
+MAX_WAIT_IDS = 1000
+
+
+@csrf_exempt  # reads only; API keys carry no CSRF token
+async def wait_for_task_runs(request) -> JsonResponse:
+    if request.method != "POST":
+        return _error("use POST with {\"ids\": [...], \"timeout\": seconds}", 405)
+    refusal = await sync_to_async(_authorised)(request)
+    if refusal is not None:
+        return refusal
+    try:
+        body = json.loads(request.body or b"{}")
+        raw_ids = body["ids"]
+        if not isinstance(raw_ids, list) or not 1 <= len(raw_ids) <= MAX_WAIT_IDS:
+            raise ValueError(f"ids must be a list of 1 to {MAX_WAIT_IDS} task run ids")
+        ids = list(dict.fromkeys(uuid.UUID(str(i)) for i in raw_ids))
+        timeout = _timeout(body.get("timeout", 30))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        message = str(exc) if isinstance(exc, ValueError) and "ids must" in str(exc) else (
+            'body must be {"ids": [task run ids, the first one waited for], "timeout": seconds (0-60)}')
+        return _error(message, 400)
+    answers = await _wait(ids[0], ids[1:], timeout)
+    if answers is None:
+        return _error(f"no task run with id {ids[0]}", 404)
+    shown = [answers[ids[0]], *(a for i, a in answers.items() if i != ids[0] and a["final"])]
+    return JsonResponse({"runs": shown})

@@ -1,0 +1,145 @@
+"""Benchmark: `.delay()` round trips and retry latency on Redis, beside a raw Celery floor.
+
+    .venv/bin/python bench/delay.py [--runs 1000] [--sequential 200] [--retries 50]
+
+Starts a real stack (Daphne on a fresh SQLite database, or PostgreSQL when
+DATABASE_URL points at one; Redis at BENCH_REDIS_URL, default redis://127.0.0.1:6379/0;
+task workers started with `python -m sdk serve`) and measures, in one run:
+
+- floor: raw Celery round trips of a no-op task (send, then AsyncResult.get() on a Redis
+  result backend), one worker process (threads pool, `--concurrency`, default 4: the same as ours);
+- `.delay()` of a no-op task, submit to `.result()`, with 1 and 2 worker processes:
+  pipelined (submit all, then collect every result) and sequential (p50/p95);
+- retry: from the retry API call to the run reaching Running (its Retrying state's
+  timestamp, taken on the same clock), p50/p95.
+
+Targets (issue 12): pipelined throughput >= 60 % of raw Celery; sequential p50 < 10 ms;
+retry-to-Running p95 < 500 ms. Prints one table.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+REDIS = os.environ.get("BENCH_REDIS_URL", os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+os.environ.setdefault("ORCHESTRATOR_LOGGING_LEVEL", "WARNING")
+os.environ["BENCH_REDIS_URL"] = REDIS
+
+from tests.workers.harness import running_stack  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def raw_celery_floor(runs: int, sequential: int, concurrency: int) -> tuple[float, list[float]]:
+    from bench.celery_floor import app
+
+    queue = f"bench-floor-{uuid.uuid4().hex[:8]}"
+    log = open(os.devnull, "wb")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "bench.celery_floor", "worker", "-P", "threads", "-c", str(concurrency),
+         "-Q", queue, "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env={**os.environ, "BENCH_REDIS_URL": REDIS}, stdout=log, stderr=log, start_new_session=True,
+    )
+    try:
+        app.send_task("bench.noop", queue=queue).get(timeout=60)  # the worker is up
+        started = time.perf_counter()
+        results = [app.send_task("bench.noop", queue=queue) for _ in range(runs)]
+        for r in results:
+            r.get(timeout=120)
+        throughput = runs / (time.perf_counter() - started)
+        latencies = []
+        for _ in range(sequential):
+            t0 = time.perf_counter()
+            app.send_task("bench.noop", queue=queue).get(timeout=60)
+            latencies.append(time.perf_counter() - t0)
+        return throughput, latencies
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def delay_round_trips(runs: int, sequential: int) -> tuple[float, list[float]]:
+    from tests.workers.served import no_op
+
+    no_op.delay().result(timeout=60)  # warm: connections, worker threads
+    started = time.perf_counter()
+    futures = [no_op.delay() for _ in range(runs)]
+    for f in futures:
+        f.result(timeout=300)
+    throughput = runs / (time.perf_counter() - started)
+    latencies = []
+    for _ in range(sequential):
+        t0 = time.perf_counter()
+        no_op.delay().result(timeout=60)
+        latencies.append(time.perf_counter() - t0)
+    return throughput, latencies
+
+
+def retry_to_running(stack, retries: int) -> list[float]:
+    from tests.workers.served import fails_on_first_attempt
+
+    futures = [fails_on_first_attempt.delay(f"r{i}") for i in range(retries)]
+    for f in futures:
+        f.wait(120)
+    latencies = []
+    for f in futures:
+        requested = datetime.now(timezone.utc)
+        response = stack.admin.post(f"/task-runs/{f.task_run_id}/retry/")
+        assert response.status_code == 202, response.text
+        stack.admin.get(f"/task-runs/{f.task_run_id}/wait/", params={"timeout": 60})
+        states = stack.states(f.task_run_id)
+        retrying = next(s for s in states if s["name"] == "Retrying")
+        latencies.append((datetime.fromisoformat(retrying["timestamp"]) - requested).total_seconds())
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--sequential", type=int, default=200)
+    parser.add_argument("--retries", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=4, help="threads per worker process, floor and ours")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, str, str]] = []
+    floor_tp, floor_lat = raw_celery_floor(args.runs, args.sequential, args.concurrency)
+    rows.append(("raw Celery no-op (floor), 1 worker", f"{floor_tp:8.0f}/s", f"{pct(floor_lat, .5) * 1000:7.1f} ms",
+                 f"{pct(floor_lat, .95) * 1000:7.1f} ms"))
+
+    with running_stack(REDIS) as stack:
+        os.environ.update(stack.sdk_env())
+        served = ["tests.workers.served:no_op", "tests.workers.served:fails_on_first_attempt"]
+        ours: dict[int, float] = {}
+        for workers in (1, 2):
+            while len(stack.workers) < workers:
+                stack.start_worker(*served, concurrency=args.concurrency)
+            tp, lat = delay_round_trips(args.runs, args.sequential)
+            ours[workers] = tp
+            rows.append((f".delay() no-op, {workers} worker process{'es' if workers > 1 else ''}", f"{tp:8.0f}/s",
+                         f"{pct(lat, .5) * 1000:7.1f} ms", f"{pct(lat, .95) * 1000:7.1f} ms"))
+        retry = retry_to_running(stack, args.retries)
+        rows.append(("retry API call -> Running", "", f"{pct(retry, .5) * 1000:7.1f} ms", f"{pct(retry, .95) * 1000:7.1f} ms"))
+
+    print(f"\nbench/delay.py on {REDIS} ({args.runs} pipelined, {args.sequential} sequential, {args.retries} retries, "
+          f"{args.concurrency} threads per worker process)")
+    print(f"{'':42s} {'pipelined':>12s} {'seq p50':>10s} {'seq p95':>10s}")
+    for name, tp, p50, p95 in rows:
+        print(f"{name:42s} {tp:>12s} {p50:>10s} {p95:>10s}")
+    print(f"{'.delay() pipelined vs raw Celery (1 worker)':42s} {ours[1] / floor_tp * 100:11.0f}%   (target >= 60 %)")
+    print("targets: sequential p50 < 10 ms; retry -> Running p95 < 500 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Sending background runs to task workers over Celery, and calling them back.
+
+The server never imports the workers' code: it sends a message named
+`EXECUTE_RUN` with JSON arguments to the queue of the run's key (orchestrator/queues.py);
+a worker serving that key runs it. Cancelling revokes the message and broadcasts a
+`cancel_run` control command, which a worker running it answers by stopping it.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from orchestrator.queues import queue_name
+
+log = logging.getLogger(__name__)
+
+EXECUTE_RUN = "orchestrator.execute_run"  # the task name SDK workers register
+CANCEL_COMMAND = "cancel_run"  # the control command SDK workers register
+
+
+class BrokerUnavailable(Exception):
+    """The message could not be handed to the broker."""
+
+
+def send_run(background_run) -> None:
+    """Enqueue the current dispatch of a BackgroundRun (raises BrokerUnavailable)."""
+    from orchestrator.celery import app
+
+    try:
+        app.send_task(
+            EXECUTE_RUN,
+            kwargs={
+                "kind": background_run.kind,
+                "run_id": str(background_run.run_id),
+                "key": background_run.key,
+                "dispatch": background_run.dispatch,
+            },
+            queue=queue_name(background_run.kind, background_run.key),
+            task_id=background_run.message_id,
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5},
+        )
+    except Exception as exc:
+        raise BrokerUnavailable(f"the task queue (broker) is not reachable: {exc}") from exc
+
+
+def cancel_message(message_id: str, run_id: uuid.UUID) -> None:
+    """Best effort: workers drop the queued message and stop the run if it is executing."""
+    from orchestrator.celery import app
+
+    try:
+        if message_id:
+            app.control.revoke(message_id)
+        app.control.broadcast(CANCEL_COMMAND, arguments={"run_id": str(run_id)})
+    except Exception as exc:  # the run is Cancelled on the server either way; its worker checks on claim
+        log.warning("could not broadcast the cancellation of %s: %s", run_id, exc)
