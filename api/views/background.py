@@ -28,6 +28,11 @@ MAX_PARAMETERS_CHARS = 1_048_576
 MAX_BATCH_RUNS = 1000
 
 
+# Retry and cancel pass the scope check as any logged-in caller may read; orchestrator.retries then
+# checks the retry permission (staff, the permission, or an admin key) and answers 403 with its reason.
+RETRY_SCOPE = "read"
+
+
 def _summary(errors: dict) -> str:
     return "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
 
@@ -83,6 +88,8 @@ REFUSAL = inline_serializer("Refusal", {"detail": serializers.CharField()})
 class BackgroundActions:
     """Retry, cancel and claim: shared by the task-run and flow-run view sets."""
 
+    required_scope: str | None = None  # per action (api.auth.HasScope); None: by the request's method
+
     def _run_or_404(self):
         run = self.queryset.model.objects.filter(pk=self._run_id()).first()
         if run is None:
@@ -96,7 +103,7 @@ class BackgroundActions:
             raise NotFound(f"no {self.kind} with id {self.kwargs['pk'][:100]!r} (ids are UUIDs)")
 
     @extend_schema(summary="Retry the run on a task worker", request=None, responses={202: None, 403: REFUSAL, 409: REFUSAL})
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @action(detail=True, methods=["post"], filter_backends=[], required_scope=RETRY_SCOPE)
     def retry(self, request, pk=None):
         retry = retries.retry_task_run if self.kind == "task run" else retries.retry_flow_run
         try:
@@ -109,7 +116,7 @@ class BackgroundActions:
 
     @extend_schema(summary="Cancel a Scheduled or Running background run", request=None,
                    responses={200: None, 403: REFUSAL, 409: REFUSAL})
-    @action(detail=True, methods=["post"], filter_backends=[])
+    @action(detail=True, methods=["post"], filter_backends=[], required_scope=RETRY_SCOPE)
     def cancel(self, request, pk=None):
         run = self._run_or_404()
         try:
@@ -200,7 +207,7 @@ class TaskRunBackgroundActions(BackgroundActions):
 
     @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BulkRetrySerializer,
                    responses={200: BULK_RESULT, 403: REFUSAL})
-    @action(detail=False, methods=["post"], url_path="retry", filter_backends=[])
+    @action(detail=False, methods=["post"], url_path="retry", filter_backends=[], required_scope=RETRY_SCOPE)
     def bulk_retry(self, request):
         data = BulkRetrySerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -38,7 +38,7 @@ def test_make_up_stops_on_ctrl_c_twice_without_a_traceback(tmp_path):
     try:
         output.wait_for("Press Ctrl-C to stop.", timeout=240)
         children = children_of(up.pid)
-        assert len(children) == 2  # the server and the worker
+        assert len(children) == 3  # the server, the worker and the task worker serving the demo flows
         ctrl_c(up)
         line = output.wait_for("Stopping: waiting for", timeout=30)
         assert "the worker to finish its running task" in line and "Ctrl-C again to stop at once" in line
