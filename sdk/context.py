@@ -37,6 +37,15 @@ class FlowRunContext:
         self.task_runner = task_runner
         self.log_prints = log_prints
 
+    @classmethod
+    def get(cls) -> FlowRunContext | None:
+        """The flow run being executed in this thread (also inside its tasks), or None."""
+        ctx = flow_run_var.get()
+        if ctx is None:
+            task_ctx = task_run_var.get()
+            ctx = task_ctx.flow_run_context if task_ctx is not None else None
+        return ctx
+
 
 class TaskRunContext:
     """The task run being executed; also what `cache_key_fn(context, parameters)` receives.
@@ -55,6 +64,11 @@ class TaskRunContext:
         self.parameters = parameters
         self.flow_run_context = flow_run_context
         self.log_prints = log_prints
+
+    @classmethod
+    def get(cls) -> TaskRunContext | None:
+        """The task run being executed in this thread, or None."""
+        return task_run_var.get()
 
     @property
     def flow_run(self) -> FlowRun | None:

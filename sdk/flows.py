@@ -6,14 +6,17 @@ from typing import Any, Callable
 from sdk.engine import names
 from sdk.engine.coroutines import in_worker_thread
 from sdk.engine.flow_engine import run_flow
-from sdk.engine.options import DecoratedFunction
+from sdk.engine.options import DecoratedFunction, check_optional_bool
+from sdk.engine.validation import parameter_schema, validator_for
 from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["Flow", "flow"]
 
 FLOW_OPTIONS = (
     "name", "description", "version", "retries", "retry_delay_seconds", "timeout_seconds", "log_prints",
-    "task_runner", "flow_run_name", "on_completion", "on_failure",
+    "task_runner", "flow_run_name", "on_completion", "on_failure", "on_running", "on_crashed",
+    "on_cancellation", "validate_parameters", "persist_result", "result_storage", "result_serializer",
+    "cache_result_in_memory",
 )
 
 
@@ -23,6 +26,7 @@ class Flow(DecoratedFunction):
     DECORATOR = "@flow"
     OPTIONS = FLOW_OPTIONS
     RUN_NAME_OPTION = "flow_run_name"
+    HOOK_OPTIONS = ("on_completion", "on_failure", "on_running", "on_crashed", "on_cancellation")
 
     def __init__(
         self,
@@ -38,6 +42,14 @@ class Flow(DecoratedFunction):
         flow_run_name: str | Callable[..., str] | None = None,
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
+        on_running: list[Callable[..., Any]] | None = None,
+        on_crashed: list[Callable[..., Any]] | None = None,
+        on_cancellation: list[Callable[..., Any]] | None = None,
+        validate_parameters: bool = True,
+        persist_result: bool | None = None,
+        result_storage: Any = None,
+        result_serializer: Any = None,
+        cache_result_in_memory: bool = True,
     ) -> None:
         self._set_shared_options(fn, locals(), default_name=getattr(fn, "__name__", type(fn).__name__).replace("_", "-"))
         if isinstance(task_runner, type) and issubclass(task_runner, ThreadPoolTaskRunner):
@@ -45,6 +57,30 @@ class Flow(DecoratedFunction):
         if task_runner is not None and not isinstance(task_runner, ThreadPoolTaskRunner):
             raise TypeError(f"task_runner must be a ThreadPoolTaskRunner, got {task_runner!r}")
         self.task_runner = task_runner or ThreadPoolTaskRunner()
+        self.should_validate_parameters = check_optional_bool("validate_parameters", validate_parameters) is not False
+        # None when there is nothing to check: a flow without annotations pays nothing per call.
+        self.parameter_validator = (validator_for(fn, self.signature.signature)
+                                    if self.should_validate_parameters else None)
+        self.persist_result = check_optional_bool("persist_result", persist_result)
+        self.result_storage = result_storage
+        self.result_serializer = result_serializer
+        self.cache_result_in_memory = check_optional_bool("cache_result_in_memory", cache_result_in_memory) is not False
+
+    def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The parameters checked against the annotations and coerced (ParameterTypeError if they don't fit)."""
+        validator = validator_for(self.fn, self.signature.signature)
+        return parameters if validator is None else validator.validate(parameters)
+
+    @property
+    def parameters(self) -> ParameterSchema:
+        """The JSON schema of the flow's parameters, as Prefect's `Flow.parameters`."""
+        return ParameterSchema(parameter_schema(self.fn, self.signature.signature))
+
+    def on_crashed(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_crashed", fn)
+
+    def on_cancellation(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_cancellation", fn)
 
     def run_name(self, parameters: dict[str, Any]) -> str:
         if self._run_name is None:
@@ -66,6 +102,33 @@ class Flow(DecoratedFunction):
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
+
+
+class ParameterSchema(dict):
+    """A flow's parameter schema: a dict (`model_dump()` gives it) with Prefect's attributes."""
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return self["properties"]
+
+    @property
+    def required(self) -> list[str]:
+        return self["required"]
+
+    @property
+    def definitions(self) -> dict[str, Any]:
+        return self["definitions"]
+
+    @property
+    def title(self) -> str:
+        return self["title"]
+
+    @property
+    def type(self) -> str:
+        return self["type"]
+
+    def model_dump(self, **_options: Any) -> dict[str, Any]:
+        return dict(self)
 
 
 def flow(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:

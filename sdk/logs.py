@@ -137,6 +137,10 @@ class RunLogger(logging.LoggerAdapter):
         return msg, kwargs
 
 
+_silent_logger = logging.getLogger("sdk.null")
+_silent_logger.disabled = True
+
+
 def get_run_logger(**extra: Any) -> RunLogger:
     """The logger of the innermost flow or task run; MissingContextError outside any run."""
     task_ctx = task_run_var.get()
@@ -144,6 +148,8 @@ def get_run_logger(**extra: Any) -> RunLogger:
         return RunLogger(task_run_logger, task_ctx.task_run, extra)
     ctx = innermost_run()
     if ctx is None:
+        if flow_run_logger.disabled:  # inside `disable_run_logger()`: a silent logger, as Prefect gives
+            return logging.LoggerAdapter(_silent_logger, {})  # type: ignore[return-value]
         raise MissingContextError(
             "There is no active flow or task run: get_run_logger() only works inside a @flow or @task "
             "(use logging.getLogger(...) elsewhere)."
@@ -221,6 +227,12 @@ def attempt_will_be_retried(run: FlowRun | TaskRun, error: BaseException | None,
     if logger.isEnabledFor(logging.WARNING):
         logger.warning("%s run failed with exception: %r - Retry %d/%d will start %g second(s) from now",
                        kind, error, run.run_count, retries, delay, extra={"run": run, "run_label": run.label})
+
+
+def parameters_invalid(run: FlowRun, message: str) -> None:
+    """A flow run's parameters did not fit its annotations: the run fails before it starts."""
+    if flow_run_logger.isEnabledFor(logging.ERROR):
+        flow_run_logger.error("%s", message, extra={"run": run, "run_label": run.label})
 
 
 def run_failed(run: FlowRun | TaskRun, error: BaseException, *, retries_exhausted: bool = False) -> None:

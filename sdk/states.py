@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import enum
-import functools
 import time
 from datetime import datetime
 from typing import Any
@@ -111,9 +110,14 @@ class State:
     __repr__ = __str__
 
 
-def _named(type_: StateType, name: str):
-    make = functools.partial(State, type_, name)
-    make.__doc__ = f"{name}(message=None, data=None): a `{name}` state (type {type_.value})."
+def _named(type_: StateType, default_name: str):
+    def make(message: str | None = None, data: Any = None, *, name: str | None = None, **_ignored: Any) -> State:
+        # `name=` renames the state (`Completed(name="Skipped")`); Prefect's other keywords
+        # (e.g. `state_details`, `timestamp`) describe server-side fields and are ignored.
+        return State(type_, name or default_name, message, data)
+
+    make.__name__ = make.__qualname__ = default_name
+    make.__doc__ = f"{default_name}(message=None, data=None, *, name=None): a `{default_name}` state (type {type_.value})."
     return make
 
 

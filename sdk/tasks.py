@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any, Callable, Iterable
 
 from sdk.annotations import BaseAnnotation, allow_failure, quote, unmapped
-from sdk.caching import hashing, task_cache
+from sdk.caching import hashing, results, task_cache
 from sdk.engine import names
 from sdk.engine.coroutines import in_worker_thread
 from sdk.engine.options import DecoratedFunction, check_optional_bool
@@ -23,7 +23,10 @@ TASK_OPTIONS = (
     "name", "description", "tags", "version", "retries", "retry_delay_seconds", "retry_jitter_factor",
     "retry_condition_fn", "timeout_seconds", "log_prints", "cache_policy", "cache_key_fn",
     "cache_expiration", "refresh_cache", "persist_result", "task_run_name", "on_completion", "on_failure",
+    "on_running", "on_commit", "on_rollback", "result_storage", "result_storage_key", "result_serializer",
+    "cache_result_in_memory",
 )
+IGNORED_TASK_OPTIONS = ("viz_return_value", "asset_deps")
 
 
 class Task(DecoratedFunction):
@@ -32,6 +35,8 @@ class Task(DecoratedFunction):
     DECORATOR = "@task"
     OPTIONS = TASK_OPTIONS
     RUN_NAME_OPTION = "task_run_name"
+    IGNORED_OPTIONS = IGNORED_TASK_OPTIONS
+    HOOK_OPTIONS = ("on_completion", "on_failure", "on_running", "on_commit", "on_rollback")
 
     def __init__(
         self,
@@ -54,6 +59,15 @@ class Task(DecoratedFunction):
         task_run_name: str | Callable[..., str] | None = None,
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
+        on_running: list[Callable[..., Any]] | None = None,
+        on_commit: list[Callable[..., Any]] | None = None,
+        on_rollback: list[Callable[..., Any]] | None = None,
+        result_storage: Any = None,
+        result_storage_key: str | None = None,
+        result_serializer: Any = None,
+        cache_result_in_memory: bool = True,
+        viz_return_value: Any = None,
+        asset_deps: Any = None,
     ) -> None:
         self._set_shared_options(fn, locals(), default_name=getattr(fn, "__name__", type(fn).__name__))
         if isinstance(tags, str) or (tags is not None and not all(isinstance(t, str) for t in tags)):
@@ -65,7 +79,13 @@ class Task(DecoratedFunction):
         self.retry_condition_fn = retry_condition_fn
         self.cache_policy = cache_policy
         self.cache_key_fn = cache_key_fn
-        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn)
+        if result_storage_key is not None and not isinstance(result_storage_key, str):
+            raise TypeError(f"result_storage_key must be a format string, got {result_storage_key!r}")
+        self.result_storage_key = result_storage_key
+        self.result_storage = results.check_storage(result_storage)
+        self.result_serializer = results.check_serializer(result_serializer)
+        self.cache_result_in_memory = check_optional_bool("cache_result_in_memory", cache_result_in_memory) is not False
+        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn, result_storage_key)
         if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
             raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
         self.cache_expiration = cache_expiration
@@ -114,6 +134,12 @@ class Task(DecoratedFunction):
         return TaskRunFutureList(
             submit_task(self, parameters, wait_for) for parameters in map_parameters(self.signature.bind(args, kwargs))
         )
+
+    def on_commit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_commit", fn)
+
+    def on_rollback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_rollback", fn)
 
     def delay(self, *args: Any, **kwargs: Any) -> TaskRunFuture:
         """Run on a background task worker (not available yet)."""

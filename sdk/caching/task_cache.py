@@ -24,9 +24,15 @@ _log = logging.getLogger("sdk.engine")
 MISS = object()
 
 
-def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None) -> Any:
-    """The CachePolicy a task's options amount to, or None."""
+def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None,
+                     result_storage_key: str | None = None) -> Any:
+    """The CachePolicy a task's options amount to, or None. Without a policy or key function,
+    `result_storage_key` is the key (as in Prefect, where it replaces the computed key)."""
     if cache_policy is None and cache_key_fn is None:
+        if result_storage_key is not None:
+            from sdk.caching.results import StorageKeyPolicy
+
+            return StorageKeyPolicy(result_storage_key)
         return None
     if cache_key_fn is not None and not callable(cache_key_fn):
         raise TypeError(f"cache_key_fn must be callable f(context, parameters), got {cache_key_fn!r}")
@@ -44,23 +50,28 @@ def compute_key(policy: Any, ctx: TaskRunContext) -> str | None:
         return None
 
 
-def read(key: str) -> Any:
-    """The cached value for `key`, or MISS."""
+def read(key: str, root: str | None = None) -> Any:
+    """The cached value for `key` (in the store at `root`, default $ORCHESTRATOR_HOME/results), or MISS."""
     from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import
 
     try:
-        record = get_result_store().read(key)
+        record = (get_result_store() if root is None else get_result_store(root)).read(key)
     except Exception as exc:
         _log.warning("Cache entry %r could not be read (%s); running the task", key, exc)
         return MISS
     return MISS if record is None else record.value
 
 
-def write(key: str, value: Any, expires_after: timedelta | None, label: str) -> None:
+def write(key: str, value: Any, expires_after: timedelta | None, label: str,
+          root: str | None = None, serializer: str = "pickle") -> None:
     from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import
 
     expiration = datetime.now(timezone.utc) + expires_after if expires_after is not None else None
     try:
-        get_result_store().write(key, value, expiration)
+        store = get_result_store() if root is None else get_result_store(root)
+        if serializer == "pickle":
+            store.write(key, value, expiration)
+        else:
+            store.write(key, value, expiration, serializer)
     except Exception as exc:
         _log.warning("%s - result not cached: %s", label, exc)

@@ -12,6 +12,7 @@ from sdk import logs
 from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
+from sdk.engine.hooks import run_hooks
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
 from sdk.engine.retries import next_delay
@@ -56,9 +57,15 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
 
 
 def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
+    if flow.parameter_validator is not None:
+        failed = _validate(flow, run, ctx)
+        if failed is not None:
+            return failed
     while True:
         run.run_count += 1
-        run.set_state(Running() if run.run_count == 1 else Retrying())
+        running = run.set_state(Running() if run.run_count == 1 else Retrying())
+        if flow.on_running_hooks:
+            run_hooks(flow.on_running_hooks, flow, run, running)
         try:
             state, error = _run_body(flow, ctx)
         except BaseException as exc:
@@ -71,6 +78,21 @@ def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
         if error is not None:
             logs.run_failed(run, error, retries_exhausted=flow.retries > 0)
         return run.set_state(state)
+
+
+def _validate(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State | None:
+    """Check (and coerce) the parameters before the first attempt, as Prefect does; the failed
+    state when they do not fit the annotations (the body never runs, no retries)."""
+    try:
+        ctx.parameters = flow.parameter_validator.validate(resolve_parameters(ctx.parameters))
+    except UpstreamNotReady:
+        return None  # the attempt reports it
+    except Exception as exc:
+        message = f"Validation of flow parameters failed with error: {describe_error(exc)}"
+        logs.parameters_invalid(run, message)
+        return run.set_state(Failed(message, exc))
+    run.parameters = ctx.parameters
+    return None
 
 
 def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | None]:

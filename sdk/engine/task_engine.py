@@ -17,6 +17,7 @@ from sdk.caching import task_cache
 from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
+from sdk.engine.hooks import run_hooks
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
 from sdk.engine.retries import condition_allows, next_delay
@@ -143,9 +144,11 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
             return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
     while True:
         run.run_count += 1
-        run.set_state(Running() if run.run_count == 1 else Retrying())
+        running = run.set_state(Running() if run.run_count == 1 else Retrying())
+        if task.on_running_hooks:
+            run_hooks(task.on_running_hooks, task, run, running)
         if key is not None and not task.refresh_cache:
-            value = task_cache.read(key)
+            value = task_cache.read(key, task.result_storage)
             if value is not task_cache.MISS:
                 return run.set_state(Cached(data=value))
         try:
@@ -170,7 +173,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         if isinstance(result, State):  # a task may decide its own final state, as in Prefect
             return run.set_state(result)
         if key is not None and task.persist_result is not False:
-            task_cache.write(key, result, task.cache_expiration, run.label)
+            task_cache.write(key, result, task.cache_expiration, run.label, task.result_storage, task.result_serializer)
         return run.set_state(Completed(data=result))
 
 
