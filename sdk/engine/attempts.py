@@ -26,7 +26,13 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
     for var, value in context:
         tokens.append((var, var.set(value)))
     try:
-        state = attempts(owner, run, run_context)
+        try:
+            state = attempts(owner, run, run_context)
+        except BaseException:
+            if run.state is not None and run.state.is_crashed():  # interrupted: report it, run on_crashed
+                report_final(run, run.state)
+                run_state_hooks(owner, run, run.state)
+            raise
         report_final(run, state)
         run_state_hooks(owner, run, state)
         return state

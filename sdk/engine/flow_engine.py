@@ -5,6 +5,7 @@ task, and the final state derived from what the flow returned.
 """
 from __future__ import annotations
 
+import inspect
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -132,10 +133,19 @@ def _timed_out(seconds: float | None) -> State:
     return TimedOut(message, FlowRunTimeout(message))
 
 
+def _mixes_states_and_values(items: list | tuple | set) -> bool:
+    has_state = any(isinstance(item, State) for item in items)
+    return has_state and not all(isinstance(item, State) for item in items)
+
+
 def state_from_return(value: Any) -> State:
     """A returned State is the final state; returned futures/states give the worst of theirs."""
     if isinstance(value, State):
         return value
+    if inspect.isgenerator(value):  # a result must be storable: consume it, as Prefect does
+        value = list(value)
+    if isinstance(value, (list, tuple, set)) and _mixes_states_and_values(value):
+        return Completed(data=value)  # only an all-state collection decides the final state (Prefect's rule)
     states = collect_upstream_states(value)
     if not states:
         return Completed(data=value)
