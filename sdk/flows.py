@@ -59,7 +59,7 @@ class Flow(DecoratedFunction):
         self.task_runner = task_runner or ThreadPoolTaskRunner()
         self.should_validate_parameters = check_optional_bool("validate_parameters", validate_parameters) is not False
         # None when there is nothing to check: a flow without annotations pays nothing per call.
-        self.parameter_validator = (validator_for(fn, self.signature.signature)
+        self.parameter_validator = (validator_for(self.fn, self.signature.signature)
                                     if self.should_validate_parameters else None)
         self.persist_result = check_optional_bool("persist_result", persist_result)
         self.result_storage = result_storage

@@ -85,12 +85,13 @@ class Task(DecoratedFunction):
         self.result_storage = results.check_storage(result_storage)
         self.result_serializer = results.check_serializer(result_serializer)
         self.cache_result_in_memory = check_optional_bool("cache_result_in_memory", cache_result_in_memory) is not False
-        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn, result_storage_key)
         if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
             raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
         self.cache_expiration = cache_expiration
         self.refresh_cache = check_optional_bool("refresh_cache", refresh_cache)
         self.persist_result = check_optional_bool("persist_result", persist_result)
+        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn, result_storage_key,
+                                                                  self.persist_result)
         self._task_key: str | None = None
 
     # -- identity ------------------------------------------------------------------------

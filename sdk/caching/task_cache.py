@@ -25,14 +25,17 @@ MISS = object()
 
 
 def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None,
-                     result_storage_key: str | None = None) -> Any:
+                     result_storage_key: str | None = None, persist_result: bool | None = None) -> Any:
     """The CachePolicy a task's options amount to, or None. Without a policy or key function,
-    `result_storage_key` is the key (as in Prefect, where it replaces the computed key)."""
+    `result_storage_key` is the key (as in Prefect, where it replaces the computed key), and
+    `persist_result=True` alone means Prefect's DEFAULT (same inputs, same source, same run)."""
     if cache_policy is None and cache_key_fn is None:
         if result_storage_key is not None:
             from sdk.caching.results import StorageKeyPolicy
 
             return StorageKeyPolicy(result_storage_key)
+        if persist_result:
+            return cache_policies.DEFAULT
         return None
     if cache_key_fn is not None and not callable(cache_key_fn):
         raise TypeError(f"cache_key_fn must be callable f(context, parameters), got {cache_key_fn!r}")

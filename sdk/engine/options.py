@@ -107,6 +107,11 @@ class DecoratedFunction:
         return cls(fn, **options)
 
     def _set_shared_options(self, fn: Callable[..., Any], options: dict[str, Any], default_name: str) -> None:
+        # `@flow` over `@classmethod` / `@staticmethod`: decorate the function, bind as the wrapper would.
+        self._decorated = fn
+        self._method_kind = type(fn) if isinstance(fn, (classmethod, staticmethod)) else None
+        if self._method_kind is not None:
+            fn = fn.__func__  # type: ignore[union-attr]
         check_callable(self.DECORATOR, fn)
         self._options = {k: v for k, v in options.items() if k in self.OPTIONS or k in self.IGNORED_OPTIONS}
         self._warn_ignored(options)
@@ -140,7 +145,8 @@ class DecoratedFunction:
     def with_options(self, **overrides: Any) -> Any:
         """A new task/flow with some options changed."""
         check_unknown("with_options()", overrides, self.OPTIONS, self.IGNORED_OPTIONS)
-        return type(self)(self.fn, **{**self._options, **overrides})
+        fn = self._decorated if self._method_kind is not None else self.fn
+        return type(self)(fn, **{**self._options, **overrides})
 
     # `@my_flow.on_completion` and friends: add a hook after decoration, as in Prefect.
     def _add_hook(self, option: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -158,7 +164,11 @@ class DecoratedFunction:
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         # Defined on a class: bind the instance as a method would be.
-        if instance is None:
+        if self._method_kind is staticmethod:
+            return self
+        if self._method_kind is classmethod:
+            instance = owner if owner is not None else type(instance)
+        elif instance is None:
             return self
         bound = copy.copy(self)
         bound.fn = types.MethodType(self.fn, instance)
