@@ -91,6 +91,10 @@ class Flow(DecoratedFunction):
         """Run the flow now; return its result (or its final State with `return_state=True`);
         for an `async def` flow, a coroutine that does so."""
         parameters = self.signature.bind(args, kwargs)
+        if self.is_generator:
+            from sdk.engine.generators import generator_flow
+
+            return generator_flow(self, parameters)
         if self.signature.is_async:  # a coroutine, as in Prefect (see sdk/engine/coroutines.py)
             return in_worker_thread(run_flow, self, parameters, return_state)
         return run_flow(self, parameters, return_state)

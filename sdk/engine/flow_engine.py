@@ -25,10 +25,22 @@ from sdk.states import Completed, Crashed, Failed, Pending, Retrying, Running, S
 if TYPE_CHECKING:
     from sdk.flows import Flow
 
-__all__ = ["run_flow"]
+__all__ = ["run_flow", "start_flow_run", "validate_before_start", "state_from_return"]
 
 
 def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
+    run, ctx, context = start_flow_run(flow, parameters)
+    try:
+        state = run_to_final_state(flow, run, ctx, context, _run_attempts, logs.flow_run_finished)
+    finally:
+        ctx.task_runner.shutdown()
+    if return_state:
+        return state
+    return state.result()
+
+
+def start_flow_run(flow: Flow, parameters: dict[str, Any]) -> tuple[FlowRun, FlowRunContext, tuple]:
+    """Create and report the run; its context, and the context variables to set while it runs."""
     parent_flow = flow_run_var.get()
     parent_task = task_run_var.get()
     run = FlowRun(
@@ -47,19 +59,12 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
     ctx = FlowRunContext(flow=flow, flow_run=run, parameters=parameters, task_runner=runner,
                          log_prints=logs.effective_log_prints(flow.log_prints))
     # The flow body is not inside the task that called it (if any): no current task run.
-    context = ((flow_run_var, ctx), (task_run_var, None))
-    try:
-        state = run_to_final_state(flow, run, ctx, context, _run_attempts, logs.flow_run_finished)
-    finally:
-        runner.shutdown()
-    if return_state:
-        return state
-    return state.result()
+    return run, ctx, ((flow_run_var, ctx), (task_run_var, None))
 
 
 def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
     if flow.parameter_validator is not None:
-        failed = _validate(flow, run, ctx)
+        failed = validate_before_start(flow, run, ctx)
         if failed is not None:
             return failed
     while True:
@@ -81,7 +86,7 @@ def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
         return run.set_state(state)
 
 
-def _validate(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State | None:
+def validate_before_start(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State | None:
     """Check (and coerce) the parameters before the first attempt, as Prefect does; the failed
     state when they do not fit the annotations (the body never runs, no retries)."""
     try:

@@ -34,8 +34,8 @@ def check_unknown(decorator: str, given: dict[str, Any], allowed: tuple[str, ...
 def check_callable(decorator: str, fn: Any) -> None:
     if not callable(fn):
         raise TypeError(f"{decorator} must decorate a function (a callable), got {type(fn).__name__}: {fn!r}")
-    if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
-        raise TypeError(f"{decorator} does not support generator functions: {getattr(fn, '__name__', fn)!r}")
+    if inspect.isasyncgenfunction(fn):
+        raise TypeError(f"{decorator} does not support async generator functions: {getattr(fn, '__name__', fn)!r}")
 
 
 def check_timeout(value: Any) -> float | None:
@@ -135,6 +135,7 @@ class DecoratedFunction:
         for option in self.HOOK_OPTIONS:  # kept as `<option>_hooks`, Prefect's attribute names
             setattr(self, f"{option}_hooks", check_hooks(option, options[option]))
         self.signature = CallSignature(fn)  # once per task/flow: binding a call must stay cheap
+        self.is_generator = inspect.isgeneratorfunction(fn)  # calls return a generator (sdk/engine/generators.py)
 
     def _warn_ignored(self, given: dict[str, Any]) -> None:
         for option in self.IGNORED_OPTIONS:
