@@ -92,6 +92,7 @@ class Task(DecoratedFunction):
         self.persist_result = check_optional_bool("persist_result", persist_result)
         self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn, result_storage_key,
                                                                   self.persist_result)
+        self.cache_record_root = results.record_root(self.cache_policy_in_effect, self.result_storage)
         self._task_key: str | None = None
 
     # -- identity ------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from typing import Any
 
 from sdk.caching.hashing import stable_digest
 
-__all__ = ["ResultRecord", "FileResultStore", "ResultStoreWarning", "UnpersistableResultError", "get_result_store"]
+__all__ = ["ResultRecord", "FileResultStore", "ResultStore", "ResultStoreWarning", "UnpersistableResultError", "get_result_store"]
 
 _MAGIC = b"sdk-result 1\n"
 _MAX_HEADER = 1 << 20
@@ -228,3 +228,30 @@ def get_result_store(root: str | None = None) -> FileResultStore:
     if store is None:
         store = _stores.setdefault(root, FileResultStore(root))
     return store
+
+
+class ResultStore:
+    """Prefect's name for where results and records go (`from sdk.results import ResultStore`):
+    `result_storage` (a directory; default $ORCHESTRATOR_HOME/results) and the `lock_manager`
+    that SERIALIZABLE transactions using this store lock keys with."""
+
+    def __init__(self, result_storage: Any = None, lock_manager: Any = None, **_prefect_only: Any) -> None:
+        from sdk.caching.results import check_storage
+
+        self.root = check_storage(result_storage)
+        self.lock_manager = lock_manager
+
+    def files(self) -> FileResultStore:
+        return get_result_store(self.root)
+
+    def read(self, key: str) -> ResultRecord | None:
+        return self.files().read(key)
+
+    def write(self, key: str, obj: Any, expiration: datetime | None = None) -> ResultRecord:
+        return self.files().write(key, obj, expiration)
+
+    def exists(self, key: str) -> bool:
+        return self.read(key) is not None
+
+    def __repr__(self) -> str:
+        return f"ResultStore({self.root or results_dir()!r}, lock_manager={self.lock_manager!r})"

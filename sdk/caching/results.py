@@ -11,7 +11,7 @@ from typing import Any
 
 from sdk.engine.options import IgnoredOptionWarning
 
-__all__ = ["SERIALIZERS", "check_storage", "check_serializer", "StorageKeyPolicy"]
+__all__ = ["SERIALIZERS", "check_storage", "check_serializer", "record_root", "StorageKeyPolicy"]
 
 SERIALIZERS = ("pickle", "json")
 
@@ -41,6 +41,15 @@ def check_serializer(value: Any) -> str:
     warnings.warn(f"result_serializer={value!r} is not supported (use 'pickle' or 'json'): pickle is used",
                   IgnoredOptionWarning, stacklevel=4)
     return "pickle"
+
+
+def record_root(policy: Any, result_storage: str | None) -> str | None:
+    """Where a task's cache records go: the policy's `key_storage` if configured, else its
+    `result_storage` (None: the default store)."""
+    key_storage = getattr(policy, "key_storage", None)
+    if key_storage is not None:
+        return check_storage(key_storage)
+    return result_storage
 
 
 class StorageKeyPolicy:

@@ -65,6 +65,35 @@ def read(key: str, root: str | None = None) -> Any:
     return MISS if record is None else record.value
 
 
+def serializable_lock(policy: Any, key: str | None) -> Any:
+    """A context manager holding the policy's lock on `key` under SERIALIZABLE isolation, else None."""
+    if key is None or getattr(policy, "isolation_level", None) is None:
+        return None
+    from sdk.transactions import IsolationLevel
+
+    if IsolationLevel(policy.isolation_level) is not IsolationLevel.SERIALIZABLE:
+        return None
+    if policy.lock_manager is None:
+        raise ValueError("a cache policy with SERIALIZABLE isolation needs a lock_manager "
+                         "(.configure(lock_manager=sdk.locking.MemoryLockManager()))")
+    return _KeyLock(policy.lock_manager, key)
+
+
+class _KeyLock:
+    def __init__(self, manager: Any, key: str) -> None:
+        import threading
+        import uuid
+
+        self.manager, self.key = manager, key
+        self.holder = f"{uuid.uuid4().hex}:{threading.get_ident()}"
+
+    def __enter__(self) -> None:
+        self.manager.acquire_lock(self.key, self.holder)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.manager.release_lock(self.key, self.holder)
+
+
 def write(key: str, value: Any, expires_after: timedelta | None, label: str,
           root: str | None = None, serializer: str = "pickle") -> None:
     from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import

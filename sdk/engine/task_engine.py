@@ -9,10 +9,11 @@ caching each live in their own module; this file only sequences them:
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 
-from sdk import logs
+from sdk import logs, transactions
 from sdk.caching import task_cache
 from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
@@ -142,13 +143,21 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         except Exception as exc:
             logs.run_failed(run, exc)
             return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
+        lock = task_cache.serializable_lock(task.cache_policy_in_effect, key)
+        if lock is not None:  # SERIALIZABLE isolation: one run at a time per key; later ones find it cached
+            with lock:
+                return _attempts(task, run, ctx, key)
+    return _attempts(task, run, ctx, key)
+
+
+def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) -> State:
     while True:
         run.run_count += 1
         running = run.set_state(Running() if run.run_count == 1 else Retrying())
         if task.on_running_hooks:
             run_hooks(task.on_running_hooks, task, run, running)
         if key is not None and not task.refresh_cache:
-            value = task_cache.read(key, task.result_storage)
+            value = task_cache.read(key, task.cache_record_root)
             if value is not task_cache.MISS:
                 return run.set_state(Cached(data=value))
         try:
@@ -172,8 +181,15 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
             raise
         if isinstance(result, State):  # a task may decide its own final state, as in Prefect
             return run.set_state(result)
+        write = None
         if key is not None and task.persist_result is not False:
-            task_cache.write(key, result, task.cache_expiration, run.label, task.result_storage, task.result_serializer)
+            write = functools.partial(task_cache.write, key, expires_after=task.cache_expiration, label=run.label,
+                                      root=task.cache_record_root, serializer=task.result_serializer)
+        if transactions.get_transaction() is None and not task.on_commit_hooks:
+            if write is not None:
+                write(result)
+        else:  # inside `with transaction()`: written when it commits, rolled back if it fails
+            transactions.settle_task_result(task, key, write, result)
         return run.set_state(Completed(data=result))
 
 
