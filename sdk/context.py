@@ -80,6 +80,8 @@ flow_run_var: contextvars.ContextVar[FlowRunContext | None] = contextvars.Contex
 # The innermost task run; a flow run called from a task resets it to None for its body.
 task_run_var: contextvars.ContextVar[TaskRunContext | None] = contextvars.ContextVar("sdk_task_run", default=None)
 _tags_var: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("sdk_tags", default=())
+# The innermost `with transaction()` (sdk.transactions, imported only by code that uses it).
+transaction_var: contextvars.ContextVar = contextvars.ContextVar("sdk_transaction", default=None)
 
 
 def innermost_run() -> TaskRunContext | FlowRunContext | None:

@@ -7,7 +7,6 @@ from sdk.engine import names
 from sdk.engine.coroutines import in_worker_thread
 from sdk.engine.flow_engine import run_flow
 from sdk.engine.options import DecoratedFunction, check_optional_bool
-from sdk.engine.validation import parameter_schema, validator_for
 from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["Flow", "flow"]
@@ -59,8 +58,12 @@ class Flow(DecoratedFunction):
         self.task_runner = task_runner or ThreadPoolTaskRunner()
         self.should_validate_parameters = check_optional_bool("validate_parameters", validate_parameters) is not False
         # None when there is nothing to check: a flow without annotations pays nothing per call.
-        self.parameter_validator = (validator_for(self.fn, self.signature.signature)
-                                    if self.should_validate_parameters else None)
+        self.parameter_validator = None
+        if self.should_validate_parameters and any(
+                p.annotation is not p.empty for p in self.signature.signature.parameters.values()):
+            from sdk.engine.validation import validator_for  # only flows with annotations need it
+
+            self.parameter_validator = validator_for(self.fn, self.signature.signature)
         self.persist_result = check_optional_bool("persist_result", persist_result)
         self.result_storage = result_storage
         self.result_serializer = result_serializer
@@ -68,12 +71,16 @@ class Flow(DecoratedFunction):
 
     def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """The parameters checked against the annotations and coerced (ParameterTypeError if they don't fit)."""
+        from sdk.engine.validation import validator_for
+
         validator = validator_for(self.fn, self.signature.signature)
         return parameters if validator is None else validator.validate(parameters)
 
     @property
     def parameters(self) -> ParameterSchema:
         """The JSON schema of the flow's parameters, as Prefect's `Flow.parameters`."""
+        from sdk.engine.validation import parameter_schema
+
         return ParameterSchema(parameter_schema(self.fn, self.signature.signature))
 
     def on_crashed(self, fn: Callable[..., Any]) -> Callable[..., Any]:

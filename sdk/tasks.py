@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any, Callable, Iterable
 
 from sdk.annotations import BaseAnnotation, allow_failure, quote, unmapped
-from sdk.caching import hashing, results, task_cache
+from sdk.caching import hashing, task_cache
 from sdk.engine import names
 from sdk.engine.coroutines import in_worker_thread
 from sdk.engine.options import DecoratedFunction, check_optional_bool
@@ -82,8 +82,6 @@ class Task(DecoratedFunction):
         if result_storage_key is not None and not isinstance(result_storage_key, str):
             raise TypeError(f"result_storage_key must be a format string, got {result_storage_key!r}")
         self.result_storage_key = result_storage_key
-        self.result_storage = results.check_storage(result_storage)
-        self.result_serializer = results.check_serializer(result_serializer)
         self.cache_result_in_memory = check_optional_bool("cache_result_in_memory", cache_result_in_memory) is not False
         if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
             raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
@@ -92,7 +90,16 @@ class Task(DecoratedFunction):
         self.persist_result = check_optional_bool("persist_result", persist_result)
         self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn, result_storage_key,
                                                                   self.persist_result)
-        self.cache_record_root = results.record_root(self.cache_policy_in_effect, self.result_storage)
+        self.result_storage: str | None = None
+        self.result_serializer = "pickle"
+        self.cache_record_root: str | None = None
+        if (result_storage is not None or result_serializer is not None
+                or getattr(self.cache_policy_in_effect, "key_storage", None) is not None):
+            from sdk.caching import results  # only for tasks that use these options: import sdk stays cheap
+
+            self.result_storage = results.check_storage(result_storage)
+            self.result_serializer = results.check_serializer(result_serializer)
+            self.cache_record_root = results.record_root(self.cache_policy_in_effect, self.result_storage)
         self._task_key: str | None = None
 
     # -- identity ------------------------------------------------------------------------

@@ -19,10 +19,12 @@ from __future__ import annotations
 import contextvars
 import enum
 import logging
+import os
 import threading
-import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
+
+from sdk.context import transaction_var
 
 __all__ = ["IsolationLevel", "CommitMode", "TransactionState", "Transaction", "transaction",
            "get_transaction"]
@@ -50,7 +52,7 @@ class TransactionState(str, enum.Enum):
     ROLLED_BACK = "ROLLED_BACK"
 
 
-_current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar("sdk_transaction", default=None)
+_current: contextvars.ContextVar[Transaction | None] = transaction_var
 
 
 def get_transaction() -> Transaction | None:
@@ -103,7 +105,7 @@ class Transaction:
         self._values: dict[str, Any] = {}
         self._parent: Transaction | None = None
         self._token: contextvars.Token | None = None
-        self._holder = f"{uuid.uuid4().hex}:{threading.get_ident()}"
+        self._holder = f"{os.urandom(16).hex()}:{threading.get_ident()}"  # uuid is a slow import
         self._locked = False
 
     # -- values --------------------------------------------------------------------------

@@ -81,11 +81,11 @@ def serializable_lock(policy: Any, key: str | None) -> Any:
 
 class _KeyLock:
     def __init__(self, manager: Any, key: str) -> None:
+        import os
         import threading
-        import uuid
 
         self.manager, self.key = manager, key
-        self.holder = f"{uuid.uuid4().hex}:{threading.get_ident()}"
+        self.holder = f"{os.urandom(16).hex()}:{threading.get_ident()}"
 
     def __enter__(self) -> None:
         self.manager.acquire_lock(self.key, self.holder)

@@ -13,9 +13,9 @@ import functools
 import os
 from typing import TYPE_CHECKING, Any
 
-from sdk import logs, transactions
+from sdk import logs
 from sdk.caching import task_cache
-from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
+from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var, transaction_var
 from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
 from sdk.engine.hooks import run_hooks
@@ -185,11 +185,13 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) ->
         if key is not None and task.persist_result is not False:
             write = functools.partial(task_cache.write, key, expires_after=task.cache_expiration, label=run.label,
                                       root=task.cache_record_root, serializer=task.result_serializer)
-        if transactions.get_transaction() is None and not task.on_commit_hooks:
+        if transaction_var.get() is None and not task.on_commit_hooks:
             if write is not None:
                 write(result)
         else:  # inside `with transaction()`: written when it commits, rolled back if it fails
-            transactions.settle_task_result(task, key, write, result)
+            from sdk.transactions import settle_task_result
+
+            settle_task_result(task, key, write, result)
         return run.set_state(Completed(data=result))
 
 
