@@ -195,7 +195,17 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) ->
         return run.set_state(Completed(data=result))
 
 
+# Set (in a submitted run's context) by a runner that runs task bodies elsewhere, e.g. in a
+# process pool (sdk/engine/process_pool.py): it gets `run_body(task, ctx)` calls.
+body_executor_var: contextvars.ContextVar[Any] = contextvars.ContextVar("sdk_body_executor", default=None)
+
+
 def _call(task: Task, ctx: TaskRunContext) -> Any:
+    executor = body_executor_var.get()
+    if executor is not None:
+        if task.timeout_seconds is None:
+            return executor.run_body(task, ctx)
+        return call_with_timeout(executor.run_body, (task, ctx), {}, task.timeout_seconds)
     if task.timeout_seconds is None:
         return task.signature.call(task.fn, ctx.parameters)
     return call_with_timeout(task.signature.call, (task.fn, ctx.parameters), {}, task.timeout_seconds)
