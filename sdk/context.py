@@ -75,6 +75,14 @@ class TaskRunContext:
         ctx = self.flow_run_context
         return ctx.flow_run if ctx is not None else None
 
+    @property
+    def task_run_id(self) -> str:
+        return self.task_run.id
+
+    @property
+    def flow_run_id(self) -> str | None:
+        return self.task_run.flow_run_id
+
 
 flow_run_var: contextvars.ContextVar[FlowRunContext | None] = contextvars.ContextVar("sdk_flow_run", default=None)
 # The innermost task run; a flow run called from a task resets it to None for its body.

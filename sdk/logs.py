@@ -145,7 +145,13 @@ def get_run_logger(**extra: Any) -> RunLogger:
     """The logger of the innermost flow or task run; MissingContextError outside any run."""
     task_ctx = task_run_var.get()
     if task_ctx is not None:
-        return RunLogger(task_run_logger, task_ctx.task_run, extra)
+        run = task_ctx.task_run
+        flow_ctx = task_ctx.flow_run_context
+        # Prefect's record attributes, for formatters such as "%(task_run_id)s - %(message)s"
+        names = {"task_run_id": run.id, "task_run_name": run.name, "task_name": run.task_name,
+                 "flow_run_id": run.flow_run_id, "flow_run_name": flow_ctx.flow_run.name if flow_ctx else None,
+                 "flow_name": flow_ctx.flow.name if flow_ctx else None}
+        return RunLogger(task_run_logger, run, {**names, **extra})
     ctx = innermost_run()
     if ctx is None:
         if flow_run_logger.disabled:  # inside `disable_run_logger()`: a silent logger, as Prefect gives
@@ -154,7 +160,9 @@ def get_run_logger(**extra: Any) -> RunLogger:
             "There is no active flow or task run: get_run_logger() only works inside a @flow or @task "
             "(use logging.getLogger(...) elsewhere)."
         )
-    return RunLogger(flow_run_logger, ctx.flow_run, extra)  # type: ignore[union-attr]
+    run = ctx.flow_run  # type: ignore[union-attr]
+    names = {"flow_run_id": run.id, "flow_run_name": run.name, "flow_name": run.flow_name}
+    return RunLogger(flow_run_logger, run, {**names, **extra})
 
 
 # -- log_prints ----------------------------------------------------------------------------

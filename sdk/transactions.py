@@ -270,11 +270,13 @@ def transaction(key: str | None = None, store: Any = None, commit_mode: CommitMo
         yield txn
 
 
-def settle_task_result(task: Any, key: str | None, write: Callable[[Any], None] | None, result: Any) -> None:
+def settle_task_result(task: Any, run: Any, key: str | None, write: Callable[[Any], None] | None,
+                       result: Any) -> None:
     """A task run completed with `result`: stage it in the current transaction (which commits
     or rolls it back later), or commit at once when there is none: write its record, run
-    its `on_commit` hooks."""
+    its `on_commit` hooks. A rolled back run ends `RolledBack` (type COMPLETED), as in Prefect."""
     txn = Transaction(key=key, commit_mode=CommitMode.LAZY, writer=write or (lambda _value: None))
+    txn.on_rollback_hooks.append(lambda _txn: _mark_rolled_back(run, result))
     txn._parent = parent = _current.get()
     txn.state = TransactionState.ACTIVE
     txn.stage(result, task.on_rollback_hooks, task.on_commit_hooks)
@@ -282,3 +284,9 @@ def settle_task_result(task: Any, key: str | None, write: Callable[[Any], None] 
         txn.commit()
     else:
         parent.add_child(txn)
+
+
+def _mark_rolled_back(run: Any, result: Any) -> None:
+    from sdk.states import State, StateType
+
+    run.set_state(State(StateType.COMPLETED, "RolledBack", "The transaction rolled back", result))

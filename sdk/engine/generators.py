@@ -51,9 +51,9 @@ def _drive(owner: Any, run: Any, ctx: Any, context: Context, report_final: Calla
                 logs.run_failed(run, error)
             run.set_state(state)
             report_final(run, state)
-            run_state_hooks(owner, run, state)
         finally:
             _leave(tokens)
+        run_state_hooks(owner, run, state)  # outside the run, as for other runs
 
     tokens = _enter(context)
     try:

@@ -191,7 +191,7 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) ->
         else:  # inside `with transaction()`: written when it commits, rolled back if it fails
             from sdk.transactions import settle_task_result
 
-            settle_task_result(task, key, write, result)
+            settle_task_result(task, run, key, write, result)
         return run.set_state(Completed(data=result))
 
 
