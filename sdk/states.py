@@ -110,15 +110,23 @@ class State:
     __repr__ = __str__
 
 
-def _named(type_: StateType, default_name: str):
-    def make(message: str | None = None, data: Any = None, *, name: str | None = None, **_ignored: Any) -> State:
-        # `name=` renames the state (`Completed(name="Skipped")`); Prefect's other keywords
-        # (e.g. `state_details`, `timestamp`) describe server-side fields and are ignored.
-        return State(type_, name or default_name, message, data)
+def _named(type_: StateType, default_name: str) -> type[State]:
+    """A constructor of `default_name` states: `Completed(message=None, data=None, *, name=None)`;
+    `name=` renames it (`Completed(name="Skipped")`). A subclass, not a function wrapping State:
+    a run makes three states, and one Python frame fewer each is measurable."""
 
-    make.__name__ = make.__qualname__ = default_name
-    make.__doc__ = f"{default_name}(message=None, data=None, *, name=None): a `{default_name}` state (type {type_.value})."
-    return make
+    def __init__(self: State, message: str | None = None, data: Any = None, *, name: str | None = None) -> None:
+        self.type = type_
+        self.name = name or default_name
+        self.message = message
+        self.data = data
+        self.occurred = iso_from_epoch(time.time())
+        self.task_run_id = None
+        self.flow_run_id = None
+
+    doc = f"{default_name}(message=None, data=None, *, name=None): a `{default_name}` state (type {type_.value})."
+    return type(default_name, (State,), {"__slots__": (), "__init__": __init__, "__doc__": doc,
+                                          "__module__": __name__})
 
 
 Scheduled = _named(StateType.SCHEDULED, "Scheduled")

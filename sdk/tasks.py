@@ -136,7 +136,8 @@ class Task(DecoratedFunction):
     def submit(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run on the flow's task runner; returns a future at once (the final State, after
         waiting, with `return_state=True`)."""
-        self._refuse_generator("submit")
+        if self.is_generator:
+            self._refuse_generator("submit")
         future = submit_task(self, self.signature.bind(args, kwargs), wait_for)
         if return_state:
             future.wait()
@@ -145,14 +146,14 @@ class Task(DecoratedFunction):
 
     def map(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFutureList:
         """Submit one run per element of the iterable arguments (`unmapped(x)` is passed whole)."""
-        self._refuse_generator("map")
+        if self.is_generator:
+            self._refuse_generator("map")
         return TaskRunFutureList(
             submit_task(self, parameters, wait_for) for parameters in map_parameters(self.signature.bind(args, kwargs))
         )
 
     def _refuse_generator(self, method: str) -> None:
-        if self.is_generator:
-            raise TypeError(f"Task {self.name!r} is a generator function: call it directly and iterate, "
+        raise TypeError(f"Task {self.name!r} is a generator function: call it directly and iterate, "
                             f"not .{method}()")
 
     def on_commit(self, fn: Callable[..., Any]) -> Callable[..., Any]:

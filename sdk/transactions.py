@@ -225,6 +225,9 @@ class Transaction:
             self.lock_manager.release_lock(self.key, self._holder)
 
     def __enter__(self) -> Transaction:
+        from sdk.engine.task_engine import note_transactions_used
+
+        note_transactions_used()  # task runs look for an enclosing transaction from now on
         self.begin()
         if self._parent is not None:
             self._parent.add_child(self)

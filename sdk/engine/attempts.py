@@ -23,28 +23,26 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
     run_context)` to the final state and report it; then, with the context restored, run
     `owner`'s state hooks (as in Prefect, a hook is outside the run: it gets the run as an
     argument; a hook never changes the state)."""
-    tokens = [(var, var.set(value)) for var, value in context]
+    tokens = []
+    for var, value in context:
+        tokens.append((var, var.set(value)))
+    crashed = None
     try:
         try:
             state = attempts(owner, run, run_context)
         except BaseException:
-            crashed = run.state if run.state is not None and run.state.is_crashed() else None
-            if crashed is not None:  # interrupted: report it, run on_crashed, let it propagate
+            if run.state is not None and run.state.is_crashed():  # interrupted: report it, run on_crashed
+                crashed = run.state
                 report_final(run, crashed)
-                _restore(tokens)
-                run_state_hooks(owner, run, crashed)
             raise
         report_final(run, state)
     finally:
-        _restore(tokens)
+        for var, token in reversed(tokens):
+            var.reset(token)
+        if crashed is not None:
+            run_state_hooks(owner, run, crashed)
     run_state_hooks(owner, run, state)
     return state
-
-
-def _restore(tokens: list) -> None:
-    while tokens:
-        var, token = tokens.pop()
-        var.reset(token)
 
 
 def wait_for_next_attempt(run: TaskRun | FlowRun, error: BaseException | None, *, delay: float, retries: int) -> None:

@@ -39,7 +39,8 @@ def run_state_hooks(owner: Any, run: Any, state: Any) -> None:
         hooks = getattr(owner, "on_cancellation_hooks", ())
     else:
         return
-    run_hooks(hooks, owner, run, state)
+    if hooks:
+        run_hooks(hooks, owner, run, state)
 
 
 def run_hooks(hooks: list[Hook], owner: Any, run: Any, state: Any) -> None:

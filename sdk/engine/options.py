@@ -147,7 +147,11 @@ class DecoratedFunction:
         """A new task/flow with some options changed."""
         check_unknown("with_options()", overrides, self.OPTIONS, self.IGNORED_OPTIONS)
         fn = self._decorated if self._method_kind is not None else self.fn
-        return type(self)(fn, **{**self._options, **overrides})
+        with warnings.catch_warnings():  # options carried over were warned about once already
+            warnings.simplefilter("ignore", IgnoredOptionWarning)
+            copy_ = type(self)(fn, **{**self._options, **overrides})
+        copy_._warn_ignored(overrides)
+        return copy_
 
     # `@my_flow.on_completion` and friends: add a hook after decoration, as in Prefect.
     def _add_hook(self, option: str, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -26,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
-from sdk.engine.task_engine import body_executor_var
+from sdk.engine.task_engine import body_executor_var, note_remote_bodies_used
 from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["ProcessPoolTaskRunner"]
@@ -47,6 +47,7 @@ class ProcessPoolTaskRunner(ThreadPoolTaskRunner):
         self._cap = self._processes  # one orchestrating thread per process is enough
         self._executor: ProcessPoolExecutor | None = None
         self._executor_lock = threading.Lock()
+        note_remote_bodies_used()
 
     def duplicate(self) -> ProcessPoolTaskRunner:
         return type(self)(self.max_workers, self.initializer, self.initargs)

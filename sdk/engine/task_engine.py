@@ -132,7 +132,9 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         return state
     ctx = TaskRunContext(task=task, task_run=run, parameters=inputs, flow_run_context=flow_ctx,
                          log_prints=logs.effective_log_prints(task.log_prints))
-    return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), _run_attempts, logs.task_run_finished)
+    # Without a cache policy there is no key to compute: straight to the attempts.
+    attempts = _attempts if task.cache_policy_in_effect is None else _run_attempts
+    return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), attempts, logs.task_run_finished)
 
 
 def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
@@ -150,7 +152,7 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
     return _attempts(task, run, ctx, key)
 
 
-def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) -> State:
+def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None = None) -> State:
     while True:
         run.run_count += 1
         running = run.set_state(Running() if run.run_count == 1 else Retrying())
@@ -185,7 +187,7 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) ->
         if key is not None and task.persist_result is not False:
             write = functools.partial(task_cache.write, key, expires_after=task.cache_expiration, label=run.label,
                                       root=task.cache_record_root, serializer=task.result_serializer)
-        if transaction_var.get() is None and not task.on_commit_hooks:
+        if not task.on_commit_hooks and (not _transactions_used or transaction_var.get() is None):
             if write is not None:
                 write(result)
         else:  # inside `with transaction()`: written when it commits, rolled back if it fails
@@ -198,10 +200,24 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None) ->
 # Set (in a submitted run's context) by a runner that runs task bodies elsewhere, e.g. in a
 # process pool (sdk/engine/process_pool.py): it gets `run_body(task, ctx)` calls.
 body_executor_var: contextvars.ContextVar[Any] = contextvars.ContextVar("sdk_body_executor", default=None)
+# Until a process pool or a transaction is first used, the hot path does not look for them
+# (a global read is cheaper than a context variable's).
+_remote_bodies_used = False
+_transactions_used = False
+
+
+def note_remote_bodies_used() -> None:
+    global _remote_bodies_used
+    _remote_bodies_used = True
+
+
+def note_transactions_used() -> None:
+    global _transactions_used
+    _transactions_used = True
 
 
 def _call(task: Task, ctx: TaskRunContext) -> Any:
-    executor = body_executor_var.get()
+    executor = body_executor_var.get() if _remote_bodies_used else None
     if executor is not None:
         if task.timeout_seconds is None:
             return executor.run_body(task, ctx)

@@ -114,3 +114,32 @@ def test_parameter_validation_failure_runs_the_failure_hook():
 
     typed(x="nope", return_state=True)
     assert seen == ["Failed"]
+
+
+def test_without_pydantic_validation_is_skipped_with_one_warning():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys, warnings
+sys.modules["pydantic"] = None  # as if pydantic were not installed
+warnings.simplefilter("always")
+from sdk import flow
+
+@flow
+def greet(name: str = "World"):
+    return f"Hello, {name}!"
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    print(greet(name=1), greet(name=2))
+print(len([w for w in caught if "pydantic is not installed" in str(w.message)]))
+"""
+    root = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if k != "ORCHESTRATOR_API_URL"}
+    env["PYTHONPATH"] = str(root)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["Hello, 1! Hello, 2!", "1"]
