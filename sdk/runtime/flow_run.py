@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sdk.context import flow_run_var, task_run_var
+from sdk.runtime.mocking import MISSING, mocked
 
 __all__ = ["id", "name", "flow_name", "flow_version", "parameters", "tags", "run_count",
            "parent_flow_run_id", "parent_deployment_id", "root_flow_run_id", "scheduled_start_time",
@@ -42,15 +43,24 @@ _READERS = {
 _OUTSIDE = {"parameters": dict, "tags": list, "run_count": lambda: 0, "job_variables": dict}
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def _value(name: str) -> Any:
     ctx = _current()
     reader = _READERS.get(name)
     if ctx is None or reader is None:
         empty = _OUTSIDE.get(name)
         return empty() if empty is not None else None
     return reader(ctx)
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    value = mocked("flow_run", name, lambda: _value(name))
+    if value is not MISSING:
+        return value
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _value(name)
 
 
 def __dir__() -> list[str]:

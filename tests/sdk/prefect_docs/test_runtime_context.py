@@ -73,3 +73,20 @@ def test_get_run_context_prefers_the_task_run_and_flow_context_is_reachable_from
     (kind, flow_name, task_name), task_ctx_in_flow = holder()
     assert (kind, flow_name, task_name) == ("TaskRunContext", "holder", "which")
     assert task_ctx_in_flow is None
+
+
+def test_runtime_values_can_be_mocked_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PREFECT__RUNTIME__TASK_RUN__FAKE_KEY", "foo")
+    monkeypatch.setenv("PREFECT__RUNTIME__FLOW_RUN__RUN_COUNT", "3")
+    monkeypatch.setenv("ORCHESTRATOR__RUNTIME__FLOW_RUN__NAME", "mocked-name")
+    assert runtime.task_run.fake_key == "foo"
+    assert runtime.flow_run.run_count == 3  # cast to the type of the value it replaces
+    assert runtime.flow_run.name == "mocked-name"
+
+    @flow
+    def inside():
+        return runtime.flow_run.name, runtime.flow_run.run_count
+
+    assert inside() == ("mocked-name", 3)
+    with pytest.raises(AttributeError):
+        runtime.flow_run.not_mocked_and_unknown
