@@ -65,8 +65,16 @@ class Flow(DecoratedFunction):
 
             self.parameter_validator = validator_for(self.fn, self.signature.signature)
         self.persist_result = check_optional_bool("persist_result", persist_result)
-        self.result_storage = result_storage
+        self.result_storage: str | None = None
         self.result_serializer = result_serializer
+        if result_storage is not None:
+            from sdk.caching.results import check_storage  # only for flows that use it: import sdk stays cheap
+
+            self.result_storage = check_storage(result_storage)
+        # As in Prefect: persistence on for the flow (explicitly, or by choosing where or how results
+        # are stored) means its tasks persist and cache by default.
+        self.persists_results = persist_result is True or (
+            persist_result is None and (result_storage is not None or result_serializer is not None))
         self.cache_result_in_memory = check_optional_bool("cache_result_in_memory", cache_result_in_memory) is not False
 
     def validate_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -132,8 +132,14 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         return state
     ctx = TaskRunContext(task=task, task_run=run, parameters=inputs, flow_run_context=flow_ctx,
                          log_prints=logs.effective_log_prints(task.log_prints))
-    # Without a cache policy there is no key to compute: straight to the attempts.
-    attempts = _attempts if task.cache_policy_in_effect is None else _run_attempts
+    # Without a cache policy there is no key to compute: straight to the attempts. A flow that
+    # persists results makes its tasks persist (and cache) by Prefect's DEFAULT policy.
+    if task.cache_policy_in_effect is not None:
+        attempts = _run_attempts
+    elif task.persist_result is None and flow_ctx is not None and flow_ctx.flow.persists_results:
+        attempts = _attempts_persisted_by_flow
+    else:
+        attempts = _attempts
     return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), attempts, logs.task_run_finished)
 
 
@@ -152,14 +158,27 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
     return _attempts(task, run, ctx, key)
 
 
-def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None = None) -> State:
+def _attempts_persisted_by_flow(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
+    from sdk.cache_policies import DEFAULT
+
+    try:
+        key = task_cache.compute_key(DEFAULT, ctx)
+    except Exception as exc:
+        logs.run_failed(run, exc)
+        return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
+    flow = ctx.flow_run_context.flow  # type: ignore[union-attr]
+    return _attempts(task, run, ctx, key, task.cache_record_root or flow.result_storage)
+
+
+def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None = None,
+              root: str | None = None) -> State:
     while True:
         run.run_count += 1
         running = run.set_state(Running() if run.run_count == 1 else Retrying())
         if task.on_running_hooks:
             run_hooks(task.on_running_hooks, task, run, running)
         if key is not None and not task.refresh_cache:
-            value = task_cache.read(key, task.cache_record_root)
+            value = task_cache.read(key, root or task.cache_record_root)
             if value is not task_cache.MISS:
                 return run.set_state(Cached(data=value))
         try:
@@ -186,7 +205,7 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None = N
         write = None
         if key is not None and task.persist_result is not False:
             write = functools.partial(task_cache.write, key, expires_after=task.cache_expiration, label=run.label,
-                                      root=task.cache_record_root, serializer=task.result_serializer)
+                                      root=root or task.cache_record_root, serializer=task.result_serializer)
         if not task.on_commit_hooks and (not _transactions_used or transaction_var.get() is None):
             if write is not None:
                 write(result)

@@ -101,3 +101,28 @@ def test_a_local_file_system_like_block_gives_its_basepath(tmp_path):
         return 42
 
     assert my_task.result_storage == str(tmp_path)
+
+
+def test_persistence_on_a_flow_makes_its_tasks_persist_unless_they_say_otherwise(tmp_path):
+    calls = []
+
+    @task
+    def my_task(x):
+        calls.append(("default", x))
+        return x
+
+    unpersisted_task = my_task.with_options(persist_result=False)
+
+    @flow(result_storage=str(tmp_path))
+    def my_flow():
+        return [my_task(1, return_state=True).name, my_task(1, return_state=True).name,
+                unpersisted_task(2, return_state=True).name, unpersisted_task(2, return_state=True).name]
+
+    assert my_flow() == ["Completed", "Cached", "Completed", "Completed"]
+    assert len(list(tmp_path.iterdir())) == 1  # only my_task's record, in the flow's storage
+
+    @flow
+    def plain_flow():
+        return [my_task(3, return_state=True).name, my_task(3, return_state=True).name]
+
+    assert plain_flow() == ["Completed", "Completed"]
