@@ -26,14 +26,14 @@ MISS = object()
 
 def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None,
                      result_storage_key: str | None = None, persist_result: bool | None = None) -> Any:
-    """The CachePolicy a task's options amount to, or None. Without a policy or key function,
-    `result_storage_key` is the key (as in Prefect, where it replaces the computed key), and
+    """The CachePolicy a task's options amount to, or None. Without a policy, `result_storage_key`
+    is the key (as in Prefect, where it replaces the computed key and a `cache_key_fn`), and
     `persist_result=True` alone means Prefect's DEFAULT (same inputs, same source, same run)."""
-    if cache_policy is None and cache_key_fn is None:
-        if result_storage_key is not None:
-            from sdk.caching.results import StorageKeyPolicy
+    if cache_policy is None and result_storage_key is not None:  # it wins over a cache_key_fn (Prefect's docs)
+        from sdk.caching.results import StorageKeyPolicy
 
-            return StorageKeyPolicy(result_storage_key)
+        return StorageKeyPolicy(result_storage_key)
+    if cache_policy is None and cache_key_fn is None:
         if persist_result:
             return cache_policies.DEFAULT
         return None

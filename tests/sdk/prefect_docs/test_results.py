@@ -126,3 +126,14 @@ def test_persistence_on_a_flow_makes_its_tasks_persist_unless_they_say_otherwise
         return [my_task(3, return_state=True).name, my_task(3, return_state=True).name]
 
     assert plain_flow() == ["Completed", "Completed"]
+
+
+def test_result_storage_key_wins_over_a_cache_key_fn(tmp_path):
+    @task(result_storage_key="fixed-{parameters[x]}", cache_key_fn=lambda ctx, params: "from-the-fn",
+          result_storage=tmp_path)
+    def both(x):
+        return x
+
+    both(1)
+    store = FileResultStore(str(tmp_path))
+    assert store.read("fixed-1").value == 1 and store.read("from-the-fn") is None
