@@ -4,7 +4,9 @@ Views say what they need with `required_scope = "ingest"`, `"read"` or `"admin"`
 (default: "read" for safe methods, "ingest" otherwise). Logged-in users
 (sessions) may read; ingesting or admin-scope actions through a session need
 staff status (or the permission `api.ingest_through_session` /
-`api.admin_through_session`), so any account's stolen session cannot write.
+`api.admin_through_session`, or the view's own `session_permission`, e.g.
+`"orchestrator.retry_run"` on retry endpoints), so any account's stolen session
+cannot write.
 """
 from __future__ import annotations
 
@@ -81,7 +83,7 @@ class HasScope(permissions.BasePermission):
             return user.key.allows(needed)
         if needed == "read":
             return True
-        permission = SESSION_PERMISSIONS.get(needed)
+        permission = getattr(view, "session_permission", None) or SESSION_PERMISSIONS.get(needed)
         if user.is_staff or (permission and user.has_perm(permission)):
             return True
         # Instances are per request, so the message can name what this user lacks.

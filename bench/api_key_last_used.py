@@ -1,9 +1,10 @@
 """Benchmark (not a test): what recording an API key's last use costs ingestion.
 
-    .venv/bin/python bench/api_key_last_used.py [--rounds 7] [--requests 40] [--events 50]
+    .venv/bin/python bench/api_key_last_used.py [--rounds 7] [--requests 40] [--events 50] [--postgres]
 
 Posts small event batches (`--events` per request, the SDK's realistic mix) through
-Django's full request path in this process, on a temporary SQLite database, with one
+Django's full request path in this process, on a temporary SQLite database (or, with
+`--postgres`, a fresh database next to $BENCH_POSTGRES_URL's, dropped after), with one
 ingest key, in three ways taken in turn within each round (so machine load hits all
 alike):
   floor        last use is never recorded (the cost of authenticating and ingesting alone)
@@ -15,19 +16,41 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 
-def setup_django(workdir: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_postgres_database() -> tuple[str, Callable[[], None]]:
+    import psycopg
+
+    name = f"orch_bench_lastused_{os.getpid()}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def setup_django(workdir: Path, database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
     os.environ["ORCHESTRATOR_HOME"] = str(workdir / "home")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
     import django
@@ -43,10 +66,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=40, help="requests per way per round")
     parser.add_argument("--events", type=int, default=50, help="events per request")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="orch-bench-lastused-"))
-    setup_django(workdir)
+    database_url, drop = (fresh_postgres_database() if args.postgres
+                          else (f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None))
+    try:
+        setup_django(workdir, database_url)
+        measure(args, "PostgreSQL" if args.postgres else "SQLite")
+    finally:
+        drop()
+
+
+def measure(args, database: str) -> None:
     from django.test import Client
 
     from api.models import APIKey
@@ -86,7 +119,7 @@ def main() -> None:
     APIKey.record_use, APIKey.LAST_USED_RESOLUTION = record_use, timedelta(minutes=1)
 
     floor = statistics.median(timings["floor"])
-    print(f"\nAPI key last-use recording, {args.events} events per request, SQLite, "
+    print(f"\nAPI key last-use recording, {args.events} events per request, {database}, "
           f"{args.rounds} rounds x {args.requests} requests per way (medians)")
     print(f"{'way':24s} {'ms/request':>11s} {'vs floor':>9s}")
     for name, values in timings.items():

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 
 
@@ -22,6 +23,15 @@ def slowdown_delay(failures: int) -> float:
     if failures < settings.LOGIN_SLOWDOWN_AFTER:
         return 0.0
     return settings.LOGIN_SLOWDOWN_SECONDS * 2 ** (failures - settings.LOGIN_SLOWDOWN_AFTER)
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """Refuses a throttled client or username before any password is checked."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None  # an in-process login (Django's test client, a shell) has no client to throttle
+        return super().authenticate(request, username, password, **kwargs)
 
 
 class SlowingLoginHandler(AxesDatabaseHandler):

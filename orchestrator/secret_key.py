@@ -29,10 +29,16 @@ def load_or_create_secret_key(home: Path) -> str:
     path = Path(home) / FILE_NAME
     try:
         return _read(path)
-    except FileNotFoundError:
-        pass
-    _make_private_folder(Path(home))
-    _create(path, secrets.token_urlsafe(64))
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # not made yet (or the home cannot hold it: creating it says so)
+    try:
+        _make_private_folder(Path(home))
+        _create(path, secrets.token_urlsafe(64))
+    except OSError as exc:
+        raise SecretKeyFileError(
+            f"SECRET_KEY is unset and the key file {path} cannot be created ({exc}): "
+            "set SECRET_KEY, or ORCHESTRATOR_HOME to a folder this user may write"
+        ) from exc
     return _read(path)
 
 

@@ -3,9 +3,10 @@
 Workers are started on demand: a submitted job goes to an idle worker if
 one is free, else to a new thread while fewer than `max_workers` exist.
 
-`max_workers` bounds the task bodies running at once, whichever thread runs
-them: a thread holds one of `max_workers` slots while it runs a job, and
-gives it back while it blocks waiting for another run.
+`max_workers=n` bounds the task bodies running at once, whichever thread runs
+them: a thread holds one of `n` slots while it runs a job, and gives it back
+while it blocks waiting for another run. With `max_workers=None` only the
+threads are capped (at 32) and nothing needs serialising, so slots are not kept.
 
 A thread that waits (without a timeout) for a run that has not started yet
 runs it itself instead of sleeping, when a slot is free (or it holds one
@@ -47,8 +48,8 @@ def _slots_held() -> set[ThreadPoolTaskRunner]:
 
 
 class ThreadPoolTaskRunner:
-    """Runs submitted task runs on up to `max_workers` threads (default 32), at most
-    `max_workers` task bodies at once."""
+    """Runs submitted task runs on up to `max_workers` threads (default 32); when
+    `max_workers` is given, at most that many task bodies run at once."""
 
     def __init__(self, max_workers: int | None = None) -> None:
         if max_workers is not None and (type(max_workers) is not int or max_workers < 1):
@@ -63,6 +64,7 @@ class ThreadPoolTaskRunner:
         self._outstanding = 0
         self._all_done = threading.Event()
         self._all_done.set()
+        self._bounded = max_workers is not None  # the user asked for at most n bodies at once
         self._busy = 0  # slots taken: task bodies running now
         self._slot_waiters = 0
         self._slot_freed = threading.Condition(threading.Lock())
@@ -98,8 +100,8 @@ class ThreadPoolTaskRunner:
         depth = getattr(_local, "inline_depth", 0)
         if depth >= _MAX_INLINE_DEPTH:
             return False
-        held = _slots_held()
-        own_slot = self not in held
+        held = _slots_held() if self._bounded else None
+        own_slot = held is not None and self not in held
         if own_slot and not self._take_slot(blocking=False):
             return False  # max_workers bodies are running: the job waits for one of them
         job = self._pending.pop(key, None)  # dict.pop is atomic: one claimer wins
@@ -109,13 +111,13 @@ class ThreadPoolTaskRunner:
             return False
         _local.inline_depth = depth + 1
         if own_slot:
-            held.add(self)
+            held.add(self)  # type: ignore[union-attr]
         try:
             self._run(job)
         finally:
             _local.inline_depth = depth
             if own_slot:
-                held.discard(self)
+                held.discard(self)  # type: ignore[union-attr]
                 self._give_back_slot()
         return True
 
@@ -128,6 +130,8 @@ class ThreadPoolTaskRunner:
             with self._lock:
                 self._threads += 1
             self._start_thread()
+        if not self._bounded:
+            return False
         held = _slots_held()
         if self not in held:
             return False
@@ -208,7 +212,11 @@ class ThreadPoolTaskRunner:
             if key is None:
                 return
             job = claim(key, None)
-            if job is not None:  # else a waiting thread already ran it
+            if job is None:  # a waiting thread already ran it
+                pass
+            elif not self._bounded:
+                self._run(job)
+            else:
                 self._take_slot(blocking=True)
                 held.add(self)
                 try:

@@ -1,6 +1,6 @@
 """What the task and flow engines share around a run's attempts: entering the run's
-context, waiting before a retry, and the end of a run (final
-state reported, state hooks run, context left as it was)."""
+context, waiting before a retry, and the end of a run (final state reported, state
+hooks run, context left as it was)."""
 from __future__ import annotations
 
 import contextvars
@@ -25,7 +25,7 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
     argument; a hook never changes the state)."""
     tokens = []
     for var, value in context:
-        tokens.append((var, var.set(value)))
+        tokens.append(var.set(value))
     crashed = None
     try:
         try:
@@ -37,8 +37,8 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
             raise
         report_final(run, state)
     finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
+        for token in tokens:  # distinct variables: any order restores them
+            token.var.reset(token)
         if crashed is not None:
             run_state_hooks(owner, run, crashed)
     run_state_hooks(owner, run, state)

@@ -136,14 +136,14 @@ def _walk_subclass(obj: Any, leaf: Leaf, depth: int) -> Any:
 
 # -- finding upstreams (at creation) -------------------------------------------------------
 
-def find_upstreams(parameters: dict[str, Any], wait_for: Any = None) -> tuple[list[str], bool]:
+def find_upstreams(parameters: dict[str, Any], wait_for: Any = None) -> tuple[tuple[str, ...], bool]:
     """(ids of upstream task runs, whether resolution has anything to do)."""
     if not wait_for:
         for value in parameters.values():
             if type(value) not in _ATOMIC:
                 break
         else:
-            return [], False  # the common case: plain values only
+            return (), False  # the common case: plain values only
     found: list[str] = []
     special = False
 
@@ -171,7 +171,7 @@ def find_upstreams(parameters: dict[str, Any], wait_for: Any = None) -> tuple[li
     if wait_for:
         walk(list(wait_for), leaf)
         special = True
-    return found, special
+    return tuple(found), special
 
 
 # -- resolving (just before the run) -------------------------------------------------------

@@ -78,21 +78,20 @@ class Run:
     def set_state(self, state: State) -> State:
         """Enter `state` and report it; returns it."""
         self.state = state
-        # As _new_event, written out: this runs for every state of every run.
+        state_type = state.type
+        # As _new_event, written out as one literal each: this runs for every state of every run.
         if self.is_task_run:
             flow_run_id = self.flow_run_id  # type: ignore[attr-defined]
             state.task_run_id = self.id
             state.flow_run_id = flow_run_id
             event = {"id": new_id(), "type": self.state_event_type, "occurred": state.occurred,
-                     "seq": next(self._seq), "task_run_id": self.id, "flow_run_id": flow_run_id}
+                     "seq": next(self._seq), "task_run_id": self.id, "flow_run_id": flow_run_id,
+                     "run_count": self.run_count, "state_type": state_type._value_, "state_name": state.name}
         else:
             state.flow_run_id = self.id
             event = {"id": new_id(), "type": self.state_event_type, "occurred": state.occurred,
-                     "seq": next(self._seq), "flow_run_id": self.id}
-        event["run_count"] = self.run_count
-        state_type = state.type
-        event["state_type"] = state_type._value_
-        event["state_name"] = state.name
+                     "seq": next(self._seq), "flow_run_id": self.id,
+                     "run_count": self.run_count, "state_type": state_type._value_, "state_name": state.name}
         if state.message is not None:  # omitted when absent: 10 keys keep CPython's smaller dict table
             event["state_message"] = state.message
         if state_type is _COMPLETED:
@@ -137,9 +136,9 @@ class TaskRun(Run):
         created_event["task_key"] = self.task_key
         created_event["task_name"] = self.task_name
         created_event["name"] = self.name
-        created_event["tags"] = tuple(self.tags)
+        created_event["tags"] = self.tags  # tuples already (see above)
         created_event["parent_task_run_id"] = self.parent_task_run_id
-        created_event["upstream_task_run_ids"] = tuple(self.upstream_task_run_ids)
+        created_event["upstream_task_run_ids"] = self.upstream_task_run_ids
 
 
 class FlowRun(Run):
@@ -165,7 +164,7 @@ class FlowRun(Run):
     def _describe(self, created_event: dict[str, Any]) -> None:
         created_event["flow_name"] = self.flow_name
         created_event["name"] = self.name
-        created_event["tags"] = tuple(self.tags)
+        created_event["tags"] = self.tags
         created_event["parent_task_run_id"] = self.parent_task_run_id
         created_event["parent_flow_run_id"] = self.parent_flow_run_id
         created_event["version"] = self.version

@@ -67,7 +67,7 @@ def create_task_run(task: Task, parameters: dict[str, Any], wait_for: Any) -> tu
         flow_run_id=flow_ctx.flow_run.id if flow_ctx is not None else None,
         parent_task_run_id=parent.task_run.id if parent is not None else None,
         tags=merge_tags(task.tags),
-        upstream_task_run_ids=tuple(upstream_ids),
+        upstream_task_run_ids=upstream_ids,
     )
     run.emit_created(render_parameters(parameters), Pending())  # the created event carries Pending
     return run, needs_resolution
@@ -130,8 +130,7 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         state = run.set_state(Failed(f"Could not resolve the task's inputs: {describe_error(exc)}", exc))
         logs.task_run_finished(run, state)
         return state
-    ctx = TaskRunContext(task=task, task_run=run, parameters=inputs, flow_run_context=flow_ctx,
-                         log_prints=logs.effective_log_prints(task.log_prints))
+    ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
     # Without a cache policy there is no key to compute: straight to the attempts. A flow that
     # persists results makes its tasks persist (and cache) by Prefect's DEFAULT policy.
     if task.cache_policy_in_effect is not None:

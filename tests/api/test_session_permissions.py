@@ -66,10 +66,16 @@ class AdminScopeAction(APIView):
         return Response({"done": True})
 
 
-def call_admin_action(user: User) -> int:
+class RetryLikeAction(AdminScopeAction):
+    """A view that names the permission a session needs for it."""
+
+    session_permission = "orchestrator.retry_run"
+
+
+def call_admin_action(user: User, view=AdminScopeAction) -> int:
     request = APIRequestFactory().post("/api/anything/", {}, format="json")
     force_authenticate(request, user=user)
-    return AdminScopeAction.as_view()(request).status_code
+    return view.as_view()(request).status_code
 
 
 @pytest.mark.django_db
@@ -90,3 +96,11 @@ def test_staff_user_may_take_admin_scope_actions():
 @pytest.mark.django_db
 def test_admin_permission_lets_a_non_staff_user_take_admin_scope_actions():
     assert call_admin_action(user_with("admin_through_session")) == 200
+
+
+@pytest.mark.django_db
+def test_a_view_can_name_the_permission_a_session_needs():
+    user = User.objects.create_user("retrier", password="p" * 12)
+    assert call_admin_action(user, RetryLikeAction) == 403
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="orchestrator", codename="retry_run"))
+    assert call_admin_action(User.objects.get(pk=user.pk), RetryLikeAction) == 200

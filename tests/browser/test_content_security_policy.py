@@ -7,20 +7,17 @@ tests; elsewhere they are skipped, and `make test` names the skipped suite.
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from tests.run import CHROMIUM, browser_problem
 from tests.shipping.live_server import Server, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 USERNAME, PASSWORD = "csp-admin", "csp-admin-password-1"
@@ -34,6 +31,7 @@ PAGES = {
     "/admin/api/apikey/": "#result_list",
     "/admin/orchestrator/flowrun/": "#result_list",
     "/admin/auth/user/add/": "#user_form",
+    "/api/flow-runs/": ".response-info",
     "/api/docs/": ".swagger-ui .info .title",
 }
 
@@ -41,24 +39,15 @@ PAGES = {
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample});
+  window.__cspViolations.push({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample,
+                              source: e.sourceFile + ':' + e.lineNumber});
 });
 """
 
 
-def browser_missing_reason() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (requirements.txt)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    reason = browser_missing_reason()
+    reason = browser_problem()
     if reason:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"browser tests are required under CI=true: {reason}")
@@ -176,8 +165,10 @@ def test_page_works_under_the_policy(watched, site, path):
     # The page's own scripts ran (Swagger UI draws its title from the schema it fetched).
     watched.page.wait_for_selector(PAGES[path].format(run_id=site.hostile_run_id), timeout=WAIT_MS)
     watched.page.wait_for_load_state("networkidle", timeout=WAIT_MS)
-    assert watched.violations() == [], path
+    assert watched.violations() == [], (path, watched.violations())
     assert watched.errors == [], path
+    # Where a page loads htmx, htmx must not evaluate strings as code.
+    assert watched.page.evaluate("typeof htmx === 'undefined' ? null : htmx.config.allowEval") in (None, False)
 
 
 def test_swagger_ui_renders_the_operations(watched, site):

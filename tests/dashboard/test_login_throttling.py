@@ -17,6 +17,12 @@ SLOW_AFTER = settings.LOGIN_SLOWDOWN_AFTER
 FIRST_WAIT = settings.LOGIN_SLOWDOWN_SECONDS
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # Each login checks a password; the production hasher's cost would dominate these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def ada(db) -> User:
     return User.objects.create_user("ada", password=PASSWORD)
@@ -136,3 +142,11 @@ def test_the_refusal_escapes_a_hostile_username(ada):
     response = log_in(hostile, "x")
     assert response.status_code == 429
     assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_in_process_logins_without_a_request_still_work(ada):
+    # Django's test client logs in without a request; there is no client address to throttle.
+    client = Client()
+    assert client.login(username="ada", password=PASSWORD) is True
+    assert client.get("/").status_code == 200
+    assert client.login(username="ada", password="wrong") is False

@@ -84,3 +84,10 @@ def test_a_symlink_in_place_of_the_key_file_is_refused(home, tmp_path):
     (home / "secret-key").symlink_to(target)
     with pytest.raises(OSError):
         load_or_create_secret_key(home)
+
+
+def test_a_home_that_cannot_hold_the_key_says_what_to_do(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    with pytest.raises(SecretKeyFileError, match="set SECRET_KEY"):
+        load_or_create_secret_key(not_a_folder / "home")

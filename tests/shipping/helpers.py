@@ -7,8 +7,21 @@ import threading
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from sdk.shipping import ShippingSink
+from sdk.shipping.spool import read_records
+
+
+def spooled_events(directory: Path) -> list[dict]:
+    """Every event in a spool directory, file by file (oldest first); [] when there is none."""
+    if not directory.exists():
+        return []
+    found: list[dict] = []
+    for name in sorted(directory.iterdir()):
+        with open(name, "rb") as f:
+            found += [event for event, _ in read_records(f)]
+    return found
 
 
 def now() -> str:

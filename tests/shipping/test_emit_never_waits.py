@@ -8,17 +8,8 @@ import signal
 import time
 
 from sdk.shipping import ShippingSink
-from sdk.shipping.spool import read_records
 from tests.shipping.live_server import wait_until
-from tests.shipping.helpers import log_event, synthetic_flow
-
-
-def spooled_ids(directory) -> set[str]:
-    ids = set()
-    for name in os.listdir(directory):
-        with open(directory / name, "rb") as f:
-            ids.update(event["id"] for event, _ in read_records(f))
-    return ids
+from tests.shipping.helpers import log_event, spooled_events, synthetic_flow
 
 
 def test_emit_is_a_queue_append_that_rarely_takes_the_slow_path(server, home, make_sink, monkeypatch):
@@ -55,7 +46,7 @@ def test_full_queue_spills_to_disk_without_blocking(server, home, make_sink):
         assert elapsed < 20, f"5,000 emits with a full queue took {elapsed:.2f}s"
         # Nothing dropped: the queue holds what fits, the spool the rest, already on disk.
         in_memory = {e["id"] for e in sink._queue}
-        on_disk = spooled_ids(sink.spool.directory)
+        on_disk = {e["id"] for e in spooled_events(sink.spool.directory)}
         assert len(in_memory) == 100
         assert in_memory | on_disk == {e["id"] for e in events}
         assert not in_memory & on_disk

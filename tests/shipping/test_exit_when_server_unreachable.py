@@ -10,7 +10,8 @@ import time
 
 from collections import Counter
 
-from sdk.shipping.spool import read_records, spool_dir
+from sdk.shipping.spool import spool_dir
+from tests.shipping.helpers import spooled_events
 from tests.shipping.live_server import ROOT, free_port
 
 TEN_TASK_FLOW = textwrap.dedent("""
@@ -48,9 +49,5 @@ def test_a_process_exits_promptly_when_nothing_listens_and_spools_everything(tmp
     # quotes the measurement); the margin is for a loaded machine.
     assert exit_took < 10, f"the process took {exit_took:.2f}s to exit after its flow"
     assert "python -m sdk replay" in err  # it says where the events are and how to send them
-    directory = spool_dir(tmp_path, url)
-    spooled: Counter[str] = Counter()
-    for name in os.listdir(directory):
-        with open(directory / name, "rb") as f:
-            spooled.update(event["type"] for event, _ in read_records(f))
+    spooled = Counter(event["type"] for event in spooled_events(spool_dir(tmp_path, url)))
     assert spooled == EVENTS_OF_TEN_TASK_FLOW

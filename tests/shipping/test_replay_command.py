@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from sdk.shipping import ShippingSink, replay_spool
-from sdk.shipping.spool import Spool, read_records, spool_dir
-from tests.shipping.helpers import synthetic_flow
+from sdk.shipping.spool import Spool, spool_dir
+from tests.shipping.helpers import spooled_events, synthetic_flow
 from tests.shipping.live_server import ROOT, free_port
 
 
@@ -24,12 +24,7 @@ def spool_events(home, url: str, n_tasks: int) -> list[dict]:
 
 
 def spooled(home, url: str) -> list[dict]:
-    directory = spool_dir(home, url)
-    found = []
-    for name in sorted(os.listdir(directory)) if directory.exists() else []:
-        with open(directory / name, "rb") as f:
-            found += [event for event, _ in read_records(f)]
-    return found
+    return spooled_events(spool_dir(home, url))
 
 
 def replay_command(url: str, key: str | None, home) -> subprocess.CompletedProcess:
