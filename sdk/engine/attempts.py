@@ -28,14 +28,13 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
         tokens.append(var.set(value))
     crashed = None
     try:
-        try:
-            state = attempts(owner, run, run_context)
-        except BaseException:
-            if run.state is not None and run.state.is_crashed():  # interrupted: report it, run on_crashed
-                crashed = run.state
-                report_final(run, crashed)
-            raise
+        state = attempts(owner, run, run_context)
         report_final(run, state)
+    except BaseException:
+        if run.state is not None and run.state.is_crashed():  # interrupted: report it, run on_crashed
+            crashed = run.state
+            report_final(run, crashed)
+        raise
     finally:
         for token in tokens:  # distinct variables: any order restores them
             token.var.reset(token)

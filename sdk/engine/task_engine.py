@@ -201,6 +201,8 @@ def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None = N
             raise
         if isinstance(result, State):  # a task may decide its own final state, as in Prefect
             return run.set_state(result)
+        if key is None and not _transactions_used and not task.on_commit_hooks:
+            return run.set_state(Completed(data=result))  # the common case: nothing to write or stage
         write = None
         if key is not None and task.persist_result is not False:
             write = functools.partial(task_cache.write, key, expires_after=task.cache_expiration, label=run.label,
@@ -235,11 +237,12 @@ def note_transactions_used() -> None:
 
 
 def _call(task: Task, ctx: TaskRunContext) -> Any:
-    executor = body_executor_var.get() if _remote_bodies_used else None
-    if executor is not None:
-        if task.timeout_seconds is None:
-            return executor.run_body(task, ctx)
-        return call_with_timeout(executor.run_body, (task, ctx), {}, task.timeout_seconds)
+    if _remote_bodies_used:
+        executor = body_executor_var.get()
+        if executor is not None:
+            if task.timeout_seconds is None:
+                return executor.run_body(task, ctx)
+            return call_with_timeout(executor.run_body, (task, ctx), {}, task.timeout_seconds)
     if task.timeout_seconds is None:
         return task.signature.call(task.fn, ctx.parameters)
     return call_with_timeout(task.signature.call, (task.fn, ctx.parameters), {}, task.timeout_seconds)

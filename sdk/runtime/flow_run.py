@@ -1,11 +1,12 @@
 """The current flow run, attribute by attribute (`sdk.runtime.flow_run.id`, `.name`, ...).
 
 Inside a task, these describe the flow run the task belongs to. Outside a flow run:
-`id`, `name`, `flow_name`, `flow_version`, the parent ids and `scheduled_start_time`
-are None, `parameters` is `{}`, `tags` is `[]`, `run_count` is 0.
+`id`, `name`, `flow_name`, `flow_version` and the parent ids are None, `parameters` is
+`{}`, `tags` is `[]`, `run_count` is 0, `scheduled_start_time` is now.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sdk.context import flow_run_var, task_run_var
@@ -13,7 +14,7 @@ from sdk.runtime.mocking import MISSING, mocked
 
 __all__ = ["id", "name", "flow_name", "flow_version", "parameters", "tags", "run_count",
            "parent_flow_run_id", "parent_deployment_id", "root_flow_run_id", "scheduled_start_time",
-           "api_url", "ui_url", "job_variables"]
+           "deployment_id", "api_url", "ui_url", "job_variables"]
 
 
 def _current() -> Any:
@@ -38,9 +39,12 @@ _READERS = {
     "run_count": lambda ctx: ctx.flow_run.run_count,
     "parent_flow_run_id": lambda ctx: ctx.flow_run.parent_flow_run_id,
     "root_flow_run_id": _root_id,
+    # when the run started running (runs here are never scheduled ahead)
     "scheduled_start_time": lambda ctx: ctx.flow_run.state.timestamp if ctx.flow_run.state is not None else None,
 }
-_OUTSIDE = {"parameters": dict, "tags": list, "run_count": lambda: 0, "job_variables": dict}
+# Outside a run, as Prefect: empty values, and "now" for the start time (so it formats).
+_OUTSIDE = {"parameters": dict, "tags": list, "run_count": lambda: 0, "job_variables": dict,
+            "scheduled_start_time": lambda: datetime.now(timezone.utc)}
 
 
 def _value(name: str) -> Any:
