@@ -85,9 +85,9 @@ class Flow(DecoratedFunction):
         return parameters if validator is None else validator.validate(parameters)
 
     @property
-    def parameters(self) -> ParameterSchema:
-        """The JSON schema of the flow's parameters, as Prefect's `Flow.parameters`."""
-        from sdk.engine.validation import parameter_schema
+    def parameters(self) -> Any:
+        """The JSON schema of the flow's parameters (a `ParameterSchema`), as Prefect's `Flow.parameters`."""
+        from sdk.engine.validation import ParameterSchema, parameter_schema
 
         return ParameterSchema(parameter_schema(self.fn, self.signature.signature))
 
@@ -121,33 +121,6 @@ class Flow(DecoratedFunction):
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
-
-
-class ParameterSchema(dict):
-    """A flow's parameter schema: a dict (`model_dump()` gives it) with Prefect's attributes."""
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        return self["properties"]
-
-    @property
-    def required(self) -> list[str]:
-        return self["required"]
-
-    @property
-    def definitions(self) -> dict[str, Any]:
-        return self["definitions"]
-
-    @property
-    def title(self) -> str:
-        return self["title"]
-
-    @property
-    def type(self) -> str:
-        return self["type"]
-
-    def model_dump(self, **_options: Any) -> dict[str, Any]:
-        return dict(self)
 
 
 def flow(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:

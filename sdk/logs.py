@@ -113,25 +113,23 @@ def _level_from_environment() -> int:
     return level if isinstance(level, int) else logging.INFO  # an unknown name: keep the default
 
 
-class RunRecordNames(logging.Filter):
-    """Puts Prefect's formatter variables on every record of the run loggers (`flow_run_id`,
-    `flow_run_name`, `flow_name`; for task runs also `task_run_id`, `task_run_name`,
-    `task_name`), None where unknown, so a format string using them never fails."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "flow_run_id" in record.__dict__:
-            return True  # get_run_logger() already named everything
-        run = getattr(record, "run", None)
-        if type(run) is TaskRun:
-            record.task_run_id, record.task_run_name, record.task_name = run.id, run.name, run.task_name
-            record.flow_run_id, record.flow_run_name, record.flow_name = run.flow_run_id, None, None
-        elif run is not None:
-            record.flow_run_id, record.flow_run_name, record.flow_name = run.id, run.name, run.flow_name
-        else:
-            record.flow_run_id = record.flow_run_name = record.flow_name = None
-        if "task_run_id" not in record.__dict__:
-            record.task_run_id = record.task_run_name = record.task_name = None
-        return True
+def name_run_record(record: logging.LogRecord) -> bool:
+    """A filter of the run loggers: puts Prefect's formatter variables on every record
+    (`flow_run_id`, `flow_run_name`, `flow_name`; for task runs also `task_run_id`,
+    `task_run_name`, `task_name`), None where unknown, so a format using them never fails."""
+    if "flow_run_id" in record.__dict__:
+        return True  # get_run_logger() already named everything
+    run = getattr(record, "run", None)
+    if type(run) is TaskRun:
+        record.task_run_id, record.task_run_name, record.task_name = run.id, run.name, run.task_name
+        record.flow_run_id, record.flow_run_name, record.flow_name = run.flow_run_id, None, None
+    elif run is not None:
+        record.flow_run_id, record.flow_run_name, record.flow_name = run.id, run.name, run.flow_name
+    else:
+        record.flow_run_id = record.flow_run_name = record.flow_name = None
+    if "task_run_id" not in record.__dict__:
+        record.task_run_id = record.task_run_name = record.task_name = None
+    return True
 
 
 def _configure() -> None:
@@ -142,7 +140,7 @@ def _configure() -> None:
     sdk_logger.addHandler(ConsoleHandler())
     sdk_logger.addHandler(EventHandler())
     for logger in (flow_run_logger, task_run_logger):
-        logger.addFilter(RunRecordNames())
+        logger.addFilter(name_run_record)
     sdk_logger._sdk_configured = True  # type: ignore[attr-defined]
 
 

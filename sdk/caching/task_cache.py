@@ -69,29 +69,9 @@ def serializable_lock(policy: Any, key: str | None) -> Any:
     """A context manager holding the policy's lock on `key` under SERIALIZABLE isolation, else None."""
     if key is None or getattr(policy, "isolation_level", None) is None:
         return None
-    from sdk.transactions import IsolationLevel
+    from sdk.caching.isolation import key_lock  # only for policies configured with an isolation level
 
-    if IsolationLevel(policy.isolation_level) is not IsolationLevel.SERIALIZABLE:
-        return None
-    if policy.lock_manager is None:
-        raise ValueError("a cache policy with SERIALIZABLE isolation needs a lock_manager "
-                         "(.configure(lock_manager=sdk.locking.MemoryLockManager()))")
-    return _KeyLock(policy.lock_manager, key)
-
-
-class _KeyLock:
-    def __init__(self, manager: Any, key: str) -> None:
-        import os
-        import threading
-
-        self.manager, self.key = manager, key
-        self.holder = f"{os.urandom(16).hex()}:{threading.get_ident()}"
-
-    def __enter__(self) -> None:
-        self.manager.acquire_lock(self.key, self.holder)
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.manager.release_lock(self.key, self.holder)
+    return key_lock(policy, key)
 
 
 def write(key: str, value: Any, expires_after: timedelta | None, label: str,

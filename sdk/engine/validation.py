@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from sdk.exceptions import ParameterTypeError
 
-__all__ = ["ParameterValidator", "validator_for", "parameter_schema"]
+__all__ = ["ParameterValidator", "validator_for", "parameter_schema", "ParameterSchema"]
 
 _P = inspect.Parameter
 _warned_missing_pydantic = False
@@ -161,3 +161,30 @@ def parameter_schema(fn: Callable[..., Any], signature: inspect.Signature) -> di
         properties[name] = schema
     return {"title": "Parameters", "type": "object", "properties": properties, "required": required,
             "definitions": definitions}
+
+
+class ParameterSchema(dict):
+    """A flow's parameter schema: a dict (`model_dump()` gives it) with Prefect's attributes."""
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return self["properties"]
+
+    @property
+    def required(self) -> list[str]:
+        return self["required"]
+
+    @property
+    def definitions(self) -> dict[str, Any]:
+        return self["definitions"]
+
+    @property
+    def title(self) -> str:
+        return self["title"]
+
+    @property
+    def type(self) -> str:
+        return self["type"]
+
+    def model_dump(self, **_options: Any) -> dict[str, Any]:
+        return dict(self)
