@@ -24,6 +24,7 @@ from `CacheKeyError`. The engine decides what a failed key means for the run
 """
 from __future__ import annotations
 
+import copy
 import weakref
 from typing import Any, Callable, Iterable
 
@@ -60,6 +61,24 @@ class CacheKeyFnError(CacheKeyError):
 
 class CachePolicy:
     """Base class. Subclasses implement `compute_key`."""
+
+    # Set with `.configure(...)`: where records go, and how concurrent runs of one key are isolated.
+    key_storage: Any = None
+    isolation_level: Any = None
+    lock_manager: Any = None
+
+    def configure(self, key_storage: Any = None, lock_manager: Any = None, isolation_level: Any = None) -> CachePolicy:
+        """A copy of this policy whose records live in `key_storage` (a directory) and which,
+        with `isolation_level=IsolationLevel.SERIALIZABLE`, lets one run per key at a time
+        compute (the others wait on `lock_manager`, then find it cached)."""
+        configured = copy.copy(self)
+        if key_storage is not None:
+            configured.key_storage = key_storage
+        if lock_manager is not None:
+            configured.lock_manager = lock_manager
+        if isolation_level is not None:
+            configured.isolation_level = isolation_level
+        return configured
 
     def compute_key(
         self, task_ctx: Any, inputs: dict[str, Any] | None, flow_parameters: dict[str, Any] | None, **kwargs: Any

@@ -37,6 +37,15 @@ class FlowRunContext:
         self.task_runner = task_runner
         self.log_prints = log_prints
 
+    @classmethod
+    def get(cls) -> FlowRunContext | None:
+        """The flow run being executed in this thread (also inside its tasks), or None."""
+        ctx = flow_run_var.get()
+        if ctx is None:
+            task_ctx = task_run_var.get()
+            ctx = task_ctx.flow_run_context if task_ctx is not None else None
+        return ctx
+
 
 class TaskRunContext:
     """The task run being executed; also what `cache_key_fn(context, parameters)` receives.
@@ -56,16 +65,31 @@ class TaskRunContext:
         self.flow_run_context = flow_run_context
         self.log_prints = log_prints
 
+    @classmethod
+    def get(cls) -> TaskRunContext | None:
+        """The task run being executed in this thread, or None."""
+        return task_run_var.get()
+
     @property
     def flow_run(self) -> FlowRun | None:
         ctx = self.flow_run_context
         return ctx.flow_run if ctx is not None else None
+
+    @property
+    def task_run_id(self) -> str:
+        return self.task_run.id
+
+    @property
+    def flow_run_id(self) -> str | None:
+        return self.task_run.flow_run_id
 
 
 flow_run_var: contextvars.ContextVar[FlowRunContext | None] = contextvars.ContextVar("sdk_flow_run", default=None)
 # The innermost task run; a flow run called from a task resets it to None for its body.
 task_run_var: contextvars.ContextVar[TaskRunContext | None] = contextvars.ContextVar("sdk_task_run", default=None)
 _tags_var: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("sdk_tags", default=())
+# The innermost `with transaction()` (sdk.transactions, imported only by code that uses it).
+transaction_var: contextvars.ContextVar = contextvars.ContextVar("sdk_transaction", default=None)
 
 
 def innermost_run() -> TaskRunContext | FlowRunContext | None:

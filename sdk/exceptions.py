@@ -12,6 +12,7 @@ __all__ = [
     "UnfinishedRun",
     "MappingLengthMismatch",
     "MappingMissingIterable",
+    "ParameterTypeError",
 ]
 
 
@@ -53,3 +54,11 @@ class MappingLengthMismatch(SDKError, ValueError):
 
 class MappingMissingIterable(SDKError, ValueError):
     """`.map()` got no iterable to map over."""
+
+
+class ParameterTypeError(SDKError, TypeError):
+    """A flow was called with parameters that do not fit its type annotations."""
+
+    @classmethod
+    def from_errors(cls, problems: list[str]) -> ParameterTypeError:
+        return cls("Flow run received invalid parameters:\n - " + "\n - ".join(problems))

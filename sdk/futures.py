@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from sdk.engine.runs import TaskRun
     from sdk.task_runners import ThreadPoolTaskRunner
 
-__all__ = ["TaskRunFuture", "TaskRunFutureList", "wait", "as_completed", "DoneAndNotDoneFutures"]
+__all__ = ["TaskRunFuture", "TaskRunFutureList", "wait", "as_completed", "DoneAndNotDoneFutures",
+           "PrefectFuture", "PrefectConcurrentFuture", "PrefectFutureList"]
 
 _callbacks_lock = threading.Lock()
 _FINISHED: list = []  # marks "callbacks already run"
@@ -148,3 +149,9 @@ def as_completed(futures: Iterable[TaskRunFuture], timeout: float | None = None)
             yield finished.get(timeout=_remaining(deadline))
         except queue.Empty:
             raise TimeoutError(f"{len(pending)} futures did not all finish within {timeout} second(s).") from None
+
+
+# Prefect's names for the same things: code that checks `isinstance(x, PrefectFuture)` works.
+PrefectFuture = TaskRunFuture
+PrefectConcurrentFuture = TaskRunFuture
+PrefectFutureList = TaskRunFutureList

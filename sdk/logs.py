@@ -113,6 +113,25 @@ def _level_from_environment() -> int:
     return level if isinstance(level, int) else logging.INFO  # an unknown name: keep the default
 
 
+def name_run_record(record: logging.LogRecord) -> bool:
+    """A filter of the run loggers: puts Prefect's formatter variables on every record
+    (`flow_run_id`, `flow_run_name`, `flow_name`; for task runs also `task_run_id`,
+    `task_run_name`, `task_name`), None where unknown, so a format using them never fails."""
+    if "flow_run_id" in record.__dict__:
+        return True  # get_run_logger() already named everything
+    run = getattr(record, "run", None)
+    if type(run) is TaskRun:
+        record.task_run_id, record.task_run_name, record.task_name = run.id, run.name, run.task_name
+        record.flow_run_id, record.flow_run_name, record.flow_name = run.flow_run_id, None, None
+    elif run is not None:
+        record.flow_run_id, record.flow_run_name, record.flow_name = run.id, run.name, run.flow_name
+    else:
+        record.flow_run_id = record.flow_run_name = record.flow_name = None
+    if "task_run_id" not in record.__dict__:
+        record.task_run_id = record.task_run_name = record.task_name = None
+    return True
+
+
 def _configure() -> None:
     if getattr(sdk_logger, "_sdk_configured", False):
         return
@@ -120,6 +139,8 @@ def _configure() -> None:
     sdk_logger.propagate = False
     sdk_logger.addHandler(ConsoleHandler())
     sdk_logger.addHandler(EventHandler())
+    for logger in (flow_run_logger, task_run_logger):
+        logger.addFilter(name_run_record)
     sdk_logger._sdk_configured = True  # type: ignore[attr-defined]
 
 
@@ -137,18 +158,32 @@ class RunLogger(logging.LoggerAdapter):
         return msg, kwargs
 
 
+_silent_logger = logging.getLogger("sdk.null")
+_silent_logger.disabled = True
+
+
 def get_run_logger(**extra: Any) -> RunLogger:
     """The logger of the innermost flow or task run; MissingContextError outside any run."""
     task_ctx = task_run_var.get()
     if task_ctx is not None:
-        return RunLogger(task_run_logger, task_ctx.task_run, extra)
+        run = task_ctx.task_run
+        flow_ctx = task_ctx.flow_run_context
+        # Prefect's record attributes, for formatters such as "%(task_run_id)s - %(message)s"
+        names = {"task_run_id": run.id, "task_run_name": run.name, "task_name": run.task_name,
+                 "flow_run_id": run.flow_run_id, "flow_run_name": flow_ctx.flow_run.name if flow_ctx else None,
+                 "flow_name": flow_ctx.flow.name if flow_ctx else None}
+        return RunLogger(task_run_logger, run, {**names, **extra})
     ctx = innermost_run()
     if ctx is None:
+        if flow_run_logger.disabled:  # inside `disable_run_logger()`: a silent logger, as Prefect gives
+            return logging.LoggerAdapter(_silent_logger, {})  # type: ignore[return-value]
         raise MissingContextError(
             "There is no active flow or task run: get_run_logger() only works inside a @flow or @task "
             "(use logging.getLogger(...) elsewhere)."
         )
-    return RunLogger(flow_run_logger, ctx.flow_run, extra)  # type: ignore[union-attr]
+    run = ctx.flow_run  # type: ignore[union-attr]
+    names = {"flow_run_id": run.id, "flow_run_name": run.name, "flow_name": run.flow_name}
+    return RunLogger(flow_run_logger, run, {**names, **extra})
 
 
 # -- log_prints ----------------------------------------------------------------------------
@@ -221,6 +256,12 @@ def attempt_will_be_retried(run: FlowRun | TaskRun, error: BaseException | None,
     if logger.isEnabledFor(logging.WARNING):
         logger.warning("%s run failed with exception: %r - Retry %d/%d will start %g second(s) from now",
                        kind, error, run.run_count, retries, delay, extra={"run": run, "run_label": run.label})
+
+
+def parameters_invalid(run: FlowRun, message: str) -> None:
+    """A flow run's parameters did not fit its annotations: the run fails before it starts."""
+    if flow_run_logger.isEnabledFor(logging.ERROR):
+        flow_run_logger.error("%s", message, extra={"run": run, "run_label": run.label})
 
 
 def run_failed(run: FlowRun | TaskRun, error: BaseException, *, retries_exhausted: bool = False) -> None:

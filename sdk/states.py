@@ -45,9 +45,12 @@ class State:
 
     __slots__ = ("type", "name", "message", "data", "occurred", "task_run_id", "flow_run_id")
 
-    def __init__(self, type: StateType, name: str | None = None, message: str | None = None, data: Any = None) -> None:
+    def __init__(self, type: StateType, default_name: str | None = None, message: str | None = None,
+                 data: Any = None, *, name: str | None = None) -> None:
+        # `name=` (keyword) wins over the second positional argument, so that the named
+        # constructors below stay C-level partials and still take `Completed(name="Skipped")`.
         self.type = type if type.__class__ is StateType else StateType(type)
-        self.name = name or self.type.value.title()
+        self.name = name or default_name or self.type.value.title()
         self.message = message
         self.data = data
         self.occurred = iso_from_epoch(time.time())  # now(), one call fewer: every run enters 3 states
@@ -113,7 +116,7 @@ class State:
 
 def _named(type_: StateType, name: str):
     make = functools.partial(State, type_, name)
-    make.__doc__ = f"{name}(message=None, data=None): a `{name}` state (type {type_.value})."
+    make.__doc__ = f"{name}(message=None, data=None, *, name=None): a `{name}` state (type {type_.value})."
     return make
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from sdk.futures import TaskRunFuture
 
-__all__ = ["ThreadPoolTaskRunner", "DEFAULT_MAX_WORKERS"]
+__all__ = ["ThreadPoolTaskRunner", "ProcessPoolTaskRunner", "DEFAULT_MAX_WORKERS"]
 
 # Prefect's default is one thread per concurrent task; a bound keeps 10,000 tiny
 # tasks from spawning 10,000 threads while still running I/O-bound work widely.
@@ -226,3 +226,12 @@ class ThreadPoolTaskRunner:
                     self._give_back_slot()
             with lock:
                 self._idle_workers += 1
+
+
+def __getattr__(name: str) -> object:
+    # ProcessPoolTaskRunner lives with the engine (it needs it); imported when first named.
+    if name == "ProcessPoolTaskRunner":
+        from sdk.engine.process_pool import ProcessPoolTaskRunner
+
+        return ProcessPoolTaskRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

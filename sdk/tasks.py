@@ -22,7 +22,10 @@ TASK_OPTIONS = (
     "name", "description", "tags", "version", "retries", "retry_delay_seconds", "retry_jitter_factor",
     "retry_condition_fn", "timeout_seconds", "log_prints", "cache_policy", "cache_key_fn",
     "cache_expiration", "refresh_cache", "persist_result", "task_run_name", "on_completion", "on_failure",
+    "on_running", "on_commit", "on_rollback", "result_storage", "result_storage_key", "result_serializer",
+    "cache_result_in_memory",
 )
+IGNORED_TASK_OPTIONS = ("viz_return_value", "asset_deps")
 
 
 class Task(DecoratedFunction):
@@ -31,6 +34,8 @@ class Task(DecoratedFunction):
     DECORATOR = "@task"
     OPTIONS = TASK_OPTIONS
     RUN_NAME_OPTION = "task_run_name"
+    IGNORED_OPTIONS = IGNORED_TASK_OPTIONS
+    HOOK_OPTIONS = ("on_completion", "on_failure", "on_running", "on_commit", "on_rollback")
 
     def __init__(
         self,
@@ -53,6 +58,15 @@ class Task(DecoratedFunction):
         task_run_name: str | Callable[..., str] | None = None,
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
+        on_running: list[Callable[..., Any]] | None = None,
+        on_commit: list[Callable[..., Any]] | None = None,
+        on_rollback: list[Callable[..., Any]] | None = None,
+        result_storage: Any = None,
+        result_storage_key: str | None = None,
+        result_serializer: Any = None,
+        cache_result_in_memory: bool = True,
+        viz_return_value: Any = None,
+        asset_deps: Any = None,
     ) -> None:
         self._set_shared_options(fn, locals(), default_name=getattr(fn, "__name__", type(fn).__name__))
         if isinstance(tags, str) or (tags is not None and not all(isinstance(t, str) for t in tags)):
@@ -64,12 +78,27 @@ class Task(DecoratedFunction):
         self.retry_condition_fn = retry_condition_fn
         self.cache_policy = cache_policy
         self.cache_key_fn = cache_key_fn
-        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn)
+        if result_storage_key is not None and not isinstance(result_storage_key, str):
+            raise TypeError(f"result_storage_key must be a format string, got {result_storage_key!r}")
+        self.result_storage_key = result_storage_key
+        self.cache_result_in_memory = check_optional_bool("cache_result_in_memory", cache_result_in_memory) is not False
         if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
             raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
         self.cache_expiration = cache_expiration
         self.refresh_cache = check_optional_bool("refresh_cache", refresh_cache)
         self.persist_result = check_optional_bool("persist_result", persist_result)
+        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn, result_storage_key,
+                                                                  self.persist_result)
+        self.result_storage: str | None = None
+        self.result_serializer = "pickle"
+        self.cache_record_root: str | None = None
+        if (result_storage is not None or result_serializer is not None
+                or getattr(self.cache_policy_in_effect, "key_storage", None) is not None):
+            from sdk.caching import results  # only for tasks that use these options: import sdk stays cheap
+
+            self.result_storage = results.check_storage(result_storage)
+            self.result_serializer = results.check_serializer(result_serializer)
+            self.cache_record_root = results.record_root(self.cache_policy_in_effect, self.result_storage)
         self._task_key: str | None = None
 
     # -- identity ------------------------------------------------------------------------
@@ -95,6 +124,10 @@ class Task(DecoratedFunction):
         """Run now, in this thread; return the result (or the final State with `return_state=True`).
         For an `async def` task: a coroutine that does so (see sdk/engine/coroutines.py)."""
         parameters = self.signature.bind(args, kwargs)
+        if self.is_generator:
+            from sdk.engine.generators import generator_task
+
+            return generator_task(self, parameters, wait_for)
         if self.signature.is_async:
             return in_worker_thread(call_task, self, parameters, wait_for, return_state)
         return call_task(self, parameters, wait_for, return_state)
@@ -102,6 +135,8 @@ class Task(DecoratedFunction):
     def submit(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run on the flow's task runner; returns a future at once (the final State, after
         waiting, with `return_state=True`)."""
+        if self.is_generator:
+            self._refuse_generator("submit")
         future = submit_task(self, self.signature.bind(args, kwargs), wait_for)
         if return_state:
             future.wait()
@@ -110,9 +145,21 @@ class Task(DecoratedFunction):
 
     def map(self, *args: Any, wait_for: Any = None, **kwargs: Any) -> TaskRunFutureList:
         """Submit one run per element of the iterable arguments (`unmapped(x)` is passed whole)."""
+        if self.is_generator:
+            self._refuse_generator("map")
         return TaskRunFutureList(
             submit_task(self, parameters, wait_for) for parameters in map_parameters(self.signature.bind(args, kwargs))
         )
+
+    def _refuse_generator(self, method: str) -> None:
+        raise TypeError(f"Task {self.name!r} is a generator function: call it directly and iterate, "
+                            f"not .{method}()")
+
+    def on_commit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_commit", fn)
+
+    def on_rollback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_rollback", fn)
 
     def delay(self, *args: Any, **kwargs: Any) -> TaskRunFuture:
         """Run on a background task worker (`serve`); returns a future at once. Parameters must be

@@ -205,6 +205,10 @@ def _canonical_container(obj: Any, tp: type, tname: str, active: set[int]) -> An
         ))
     model_fields = getattr(tp, "model_fields", None)
     if isinstance(model_fields, dict) and hasattr(obj, "model_dump"):  # a pydantic model
+        decorators = getattr(tp, "__pydantic_decorators__", None)
+        if decorators is not None and (decorators.model_serializers or decorators.field_serializers):
+            # The model says how it serialises (e.g. leaving out an unpicklable field): hash that.
+            return ("pydantic", tname, _canonical(obj.model_dump(), active))
         values = {name: getattr(obj, name) for name in model_fields}
         values.update(getattr(obj, "__pydantic_extra__", None) or {})
         return ("pydantic", tname, _sorted_pairs(values.items(), active))

@@ -33,7 +33,7 @@ from typing import Any
 
 from sdk.caching.hashing import stable_digest
 
-__all__ = ["ResultRecord", "FileResultStore", "ResultStoreWarning", "UnpersistableResultError", "get_result_store"]
+__all__ = ["ResultRecord", "FileResultStore", "ResultStore", "ResultStoreWarning", "UnpersistableResultError", "get_result_store"]
 
 _MAGIC = b"sdk-result 1\n"
 _MAX_HEADER = 1 << 20
@@ -112,18 +112,22 @@ class FileResultStore:
             return self._unreadable(key, path, f"bad payload: {type(exc).__name__}: {exc}")
         return ResultRecord(key, value, created, expiration)
 
-    def write(self, key: str, value: Any, expiration: datetime | None = None) -> ResultRecord:
+    def write(self, key: str, value: Any, expiration: datetime | None = None,
+              serializer: str = "pickle") -> ResultRecord:
         """Store `value` under `key` atomically; `expiration=None` means it never expires.
 
         Raises `UnpersistableResultError` when the value can't be pickled (nothing
         is written then).
         """
         try:
-            payload = pickle.dumps(value, protocol=4)
+            if serializer == "json":  # readable by other tools; values come back as JSON types
+                payload = json.dumps(value).encode("utf-8")
+            else:
+                payload = pickle.dumps(value, protocol=4)
         except Exception as exc:
             raise UnpersistableResultError(
                 f"cannot persist the result for cache key {key!r}: {type(value).__name__} "
-                f"is not picklable ({exc})"
+                f"is not {'JSON-serialisable' if serializer == 'json' else 'picklable'} ({exc})"
             ) from exc
         if expiration is not None and expiration.tzinfo is None:
             expiration = expiration.astimezone()  # naive means local time, as everywhere in Python
@@ -132,7 +136,7 @@ class FileResultStore:
             "key": key,
             "created": created.isoformat(),
             "expiration": expiration.isoformat() if expiration is not None else None,
-            "serializer": "pickle",
+            "serializer": "json" if serializer == "json" else "pickle",
             "size": len(payload),
             "crc32": zlib.crc32(payload),
         }
@@ -175,13 +179,15 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def _load_payload(header: dict, data: bytes, start: int) -> Any:
-    if header.get("serializer") != "pickle":
+    if header.get("serializer") not in ("pickle", "json"):
         raise ValueError(f"unknown serializer {header.get('serializer')!r}")
     payload = memoryview(data)[start:]
     if len(payload) != header["size"]:
         raise ValueError(f"truncated: {len(payload)} of {header['size']} bytes")
     if zlib.crc32(payload) != header["crc32"]:
         raise ValueError("checksum mismatch")
+    if header["serializer"] == "json":
+        return json.loads(bytes(payload))
     return pickle.loads(payload)
 
 
@@ -215,10 +221,37 @@ def results_dir() -> str:
     return os.path.join(os.path.abspath(os.path.expanduser(home)), "results")
 
 
-def get_result_store() -> FileResultStore:
-    """The result store for the current ORCHESTRATOR_HOME."""
-    root = results_dir()
+def get_result_store(root: str | None = None) -> FileResultStore:
+    """The result store in `root` (a task's `result_storage`), default the current ORCHESTRATOR_HOME's."""
+    root = root or results_dir()
     store = _stores.get(root)
     if store is None:
         store = _stores.setdefault(root, FileResultStore(root))
     return store
+
+
+class ResultStore:
+    """Prefect's name for where results and records go (`from sdk.results import ResultStore`):
+    `result_storage` (a directory; default $ORCHESTRATOR_HOME/results) and the `lock_manager`
+    that SERIALIZABLE transactions using this store lock keys with."""
+
+    def __init__(self, result_storage: Any = None, lock_manager: Any = None, **_prefect_only: Any) -> None:
+        from sdk.caching.results import check_storage
+
+        self.root = check_storage(result_storage)
+        self.lock_manager = lock_manager
+
+    def files(self) -> FileResultStore:
+        return get_result_store(self.root)
+
+    def read(self, key: str) -> ResultRecord | None:
+        return self.files().read(key)
+
+    def write(self, key: str, obj: Any, expiration: datetime | None = None) -> ResultRecord:
+        return self.files().write(key, obj, expiration)
+
+    def exists(self, key: str) -> bool:
+        return self.read(key) is not None
+
+    def __repr__(self) -> str:
+        return f"ResultStore({self.root or results_dir()!r}, lock_manager={self.lock_manager!r})"

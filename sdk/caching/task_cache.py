@@ -24,9 +24,18 @@ _log = logging.getLogger("sdk.engine")
 MISS = object()
 
 
-def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None) -> Any:
-    """The CachePolicy a task's options amount to, or None."""
+def effective_policy(cache_policy: Any, cache_key_fn: Callable[..., Any] | None,
+                     result_storage_key: str | None = None, persist_result: bool | None = None) -> Any:
+    """The CachePolicy a task's options amount to, or None. Without a policy, `result_storage_key`
+    is the key (as in Prefect, where it replaces the computed key and a `cache_key_fn`), and
+    `persist_result=True` alone means Prefect's DEFAULT (same inputs, same source, same run)."""
+    if cache_policy is None and result_storage_key is not None:  # it wins over a cache_key_fn (Prefect's docs)
+        from sdk.caching.results import StorageKeyPolicy
+
+        return StorageKeyPolicy(result_storage_key)
     if cache_policy is None and cache_key_fn is None:
+        if persist_result:
+            return cache_policies.DEFAULT
         return None
     if cache_key_fn is not None and not callable(cache_key_fn):
         raise TypeError(f"cache_key_fn must be callable f(context, parameters), got {cache_key_fn!r}")
@@ -44,23 +53,37 @@ def compute_key(policy: Any, ctx: TaskRunContext) -> str | None:
         return None
 
 
-def read(key: str) -> Any:
-    """The cached value for `key`, or MISS."""
+def read(key: str, root: str | None = None) -> Any:
+    """The cached value for `key` (in the store at `root`, default $ORCHESTRATOR_HOME/results), or MISS."""
     from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import
 
     try:
-        record = get_result_store().read(key)
+        record = (get_result_store() if root is None else get_result_store(root)).read(key)
     except Exception as exc:
         _log.warning("Cache entry %r could not be read (%s); running the task", key, exc)
         return MISS
     return MISS if record is None else record.value
 
 
-def write(key: str, value: Any, expires_after: timedelta | None, label: str) -> None:
+def serializable_lock(policy: Any, key: str | None) -> Any:
+    """A context manager holding the policy's lock on `key` under SERIALIZABLE isolation, else None."""
+    if key is None or getattr(policy, "isolation_level", None) is None:
+        return None
+    from sdk.caching.isolation import key_lock  # only for policies configured with an isolation level
+
+    return key_lock(policy, key)
+
+
+def write(key: str, value: Any, expires_after: timedelta | None, label: str,
+          root: str | None = None, serializer: str = "pickle") -> None:
     from sdk.caching.result_store import get_result_store  # on first use: pickle is a slow import
 
     expiration = datetime.now(timezone.utc) + expires_after if expires_after is not None else None
     try:
-        get_result_store().write(key, value, expiration)
+        store = get_result_store() if root is None else get_result_store(root)
+        if serializer == "pickle":
+            store.write(key, value, expiration)
+        else:
+            store.write(key, value, expiration, serializer)
     except Exception as exc:
         _log.warning("%s - result not cached: %s", label, exc)

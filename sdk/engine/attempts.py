@@ -20,19 +20,28 @@ def run_to_final_state(owner: Any, run: Any, run_context: Any,
                        attempts: Callable[[Any, Any, Any], State],
                        report_final: Callable[[Any, State], None]) -> State:
     """With `context` (context variables and their values) set, run `attempts(owner, run,
-    run_context)` to the final state, report it, run `owner`'s state hooks (a hook never
-    changes the state); the context is restored after."""
+    run_context)` to the final state and report it; then, with the context restored, run
+    `owner`'s state hooks (as in Prefect, a hook is outside the run: it gets the run as an
+    argument; a hook never changes the state)."""
     tokens = []
     for var, value in context:
         tokens.append(var.set(value))
+    crashed = None
     try:
         state = attempts(owner, run, run_context)
         report_final(run, state)
-        run_state_hooks(owner, run, state)
-        return state
+    except BaseException:
+        if run.state is not None and run.state.is_crashed():  # interrupted: report it, run on_crashed
+            crashed = run.state
+            report_final(run, crashed)
+        raise
     finally:
         for token in tokens:  # distinct variables: any order restores them
             token.var.reset(token)
+        if crashed is not None:
+            run_state_hooks(owner, run, crashed)
+    run_state_hooks(owner, run, state)
+    return state
 
 
 def wait_for_next_attempt(run: TaskRun | FlowRun, error: BaseException | None, *, delay: float, retries: int) -> None:

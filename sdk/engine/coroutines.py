@@ -21,7 +21,31 @@ __all__ = ["run_to_completion", "in_worker_thread"]
 def run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
     import asyncio
 
-    return asyncio.run(coroutine)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # A loop already runs in this thread (an async flow waiting on an async task it submitted,
+    # which the wait runs inline): run the body on its own loop in a helper thread.
+    import contextvars
+    import threading
+
+    outcome: list[Any] = []
+    context = contextvars.copy_context()
+
+    def body() -> None:
+        try:
+            outcome.append((True, context.run(asyncio.run, coroutine)))
+        except BaseException as exc:  # handed to the waiting caller
+            outcome.append((False, exc))
+
+    helper = threading.Thread(target=body, name="sdk-async-body", daemon=True)
+    helper.start()
+    helper.join()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
 
 
 async def _in_thread(fn: Callable[..., Any], args: tuple) -> Any:

@@ -5,6 +5,7 @@ task, and the final state derived from what the flow returned.
 """
 from __future__ import annotations
 
+import inspect
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from sdk import logs
 from sdk.context import FlowRunContext, flow_run_var, merge_tags, task_run_var
 from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
+from sdk.engine.hooks import run_hooks
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, collect_upstream_states, resolve, resolve_parameters
 from sdk.engine.retries import next_delay
@@ -23,10 +25,22 @@ from sdk.states import Completed, Crashed, Failed, Pending, Retrying, Running, S
 if TYPE_CHECKING:
     from sdk.flows import Flow
 
-__all__ = ["run_flow"]
+__all__ = ["run_flow", "start_flow_run", "validate_before_start", "state_from_return"]
 
 
 def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
+    run, ctx, context = start_flow_run(flow, parameters)
+    try:
+        state = run_to_final_state(flow, run, ctx, context, _run_attempts, logs.flow_run_finished)
+    finally:
+        ctx.task_runner.shutdown()
+    if return_state:
+        return state
+    return state.result()
+
+
+def start_flow_run(flow: Flow, parameters: dict[str, Any]) -> tuple[FlowRun, FlowRunContext, tuple]:
+    """Create and report the run; its context, and the context variables to set while it runs."""
     parent_flow = flow_run_var.get()
     parent_task = task_run_var.get()
     run = FlowRun(
@@ -45,20 +59,19 @@ def run_flow(flow: Flow, parameters: dict[str, Any], return_state: bool) -> Any:
     ctx = FlowRunContext(flow=flow, flow_run=run, parameters=parameters, task_runner=runner,
                          log_prints=logs.effective_log_prints(flow.log_prints))
     # The flow body is not inside the task that called it (if any): no current task run.
-    context = ((flow_run_var, ctx), (task_run_var, None))
-    try:
-        state = run_to_final_state(flow, run, ctx, context, _run_attempts, logs.flow_run_finished)
-    finally:
-        runner.shutdown()
-    if return_state:
-        return state
-    return state.result()
+    return run, ctx, ((flow_run_var, ctx), (task_run_var, None))
 
 
 def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
+    if flow.parameter_validator is not None:
+        failed = validate_before_start(flow, run, ctx)
+        if failed is not None:
+            return failed
     while True:
         run.run_count += 1
-        run.set_state(Running() if run.run_count == 1 else Retrying())
+        running = run.set_state(Running() if run.run_count == 1 else Retrying())
+        if flow.on_running_hooks:
+            run_hooks(flow.on_running_hooks, flow, run, running)
         try:
             state, error = _run_body(flow, ctx)
         except BaseException as exc:
@@ -71,6 +84,21 @@ def _run_attempts(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State:
         if error is not None:
             logs.run_failed(run, error, retries_exhausted=flow.retries > 0)
         return run.set_state(state)
+
+
+def validate_before_start(flow: Flow, run: FlowRun, ctx: FlowRunContext) -> State | None:
+    """Check (and coerce) the parameters before the first attempt, as Prefect does; the failed
+    state when they do not fit the annotations (the body never runs, no retries)."""
+    try:
+        ctx.parameters = flow.parameter_validator.validate(resolve_parameters(ctx.parameters))
+    except UpstreamNotReady:
+        return None  # the attempt reports it
+    except Exception as exc:
+        message = f"Validation of flow parameters failed with error: {describe_error(exc)}"
+        logs.parameters_invalid(run, message)
+        return run.set_state(Failed(message, exc))
+    run.parameters = ctx.parameters
+    return None
 
 
 def _run_body(flow: Flow, ctx: FlowRunContext) -> tuple[State, BaseException | None]:
@@ -110,10 +138,19 @@ def _timed_out(seconds: float | None) -> State:
     return TimedOut(message, FlowRunTimeout(message))
 
 
+def _mixes_states_and_values(items: list | tuple | set) -> bool:
+    has_state = any(isinstance(item, State) for item in items)
+    return has_state and not all(isinstance(item, State) for item in items)
+
+
 def state_from_return(value: Any) -> State:
     """A returned State is the final state; returned futures/states give the worst of theirs."""
     if isinstance(value, State):
         return value
+    if inspect.isgenerator(value):  # a result must be storable: consume it, as Prefect does
+        value = list(value)
+    if isinstance(value, (list, tuple, set)) and _mixes_states_and_values(value):
+        return Completed(data=value)  # only an all-state collection decides the final state (Prefect's rule)
     states = collect_upstream_states(value)
     if not states:
         return Completed(data=value)

@@ -1,4 +1,5 @@
-"""State hooks: `on_completion` / `on_failure` callables run after a run's final state."""
+"""State hooks: `on_running` when a run starts an attempt; `on_completion`, `on_failure`,
+`on_crashed` (flows), `on_cancellation` (flows) after its final state."""
 from __future__ import annotations
 
 import inspect
@@ -7,7 +8,7 @@ from typing import Any, Callable
 
 from sdk.engine.coroutines import run_to_completion
 
-__all__ = ["check_hooks", "run_state_hooks"]
+__all__ = ["check_hooks", "run_state_hooks", "run_hooks"]
 
 Hook = Callable[[Any, Any, Any], Any]
 
@@ -24,14 +25,26 @@ def check_hooks(option: str, hooks: Any) -> list[Hook]:
 
 
 def run_state_hooks(owner: Any, run: Any, state: Any) -> None:
-    """Call the task's/flow's hooks that match `state` (`on_completion` or `on_failure`);
-    a hook that raises is logged and does not change the state."""
+    """Call the task's/flow's hooks that match the final `state`; a hook that raises is logged
+    and does not change the state. A crashed flow runs `on_crashed`; a crashed task, `on_failure`."""
     if state.is_completed():
-        hooks = owner.on_completion
-    elif state.is_failed() or state.is_crashed():
-        hooks = owner.on_failure
+        hooks = owner.on_completion_hooks
+    elif state.is_failed():
+        hooks = owner.on_failure_hooks
+    elif state.is_crashed():
+        hooks = getattr(owner, "on_crashed_hooks", None)
+        if hooks is None:
+            hooks = owner.on_failure_hooks
+    elif state.is_cancelled():
+        hooks = getattr(owner, "on_cancellation_hooks", ())
     else:
         return
+    if hooks:
+        run_hooks(hooks, owner, run, state)
+
+
+def run_hooks(hooks: list[Hook], owner: Any, run: Any, state: Any) -> None:
+    """Call each hook `hook(owner, run, state)`; one that raises is logged and ignored."""
     for hook in hooks:
         try:
             result = hook(owner, run, state)

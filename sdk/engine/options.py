@@ -6,18 +6,24 @@ import functools
 import inspect
 import numbers
 import types
+import warnings
 from typing import Any, Callable
 
 from sdk.engine.hooks import check_hooks
 from sdk.engine.retries import check_retries, normalize_delays
 from sdk.engine.signatures import CallSignature
 
-__all__ = ["check_unknown", "check_callable", "check_timeout", "check_optional_bool", "RunNameTemplate",
+__all__ = ["IgnoredOptionWarning", "check_unknown", "check_callable", "check_timeout", "check_optional_bool", "RunNameTemplate",
            "DecoratedFunction"]
 
 
-def check_unknown(decorator: str, given: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = [name for name in given if name not in allowed]
+class IgnoredOptionWarning(UserWarning):
+    """A Prefect option that has no meaning in this SDK (infrastructure, blocks) was given."""
+
+
+def check_unknown(decorator: str, given: dict[str, Any], allowed: tuple[str, ...],
+                  ignored: tuple[str, ...] = ()) -> None:
+    unknown = [name for name in given if name not in allowed and name not in ignored]
     if unknown:
         raise TypeError(
             f"{decorator} got unknown option(s): {', '.join(repr(u) for u in unknown)}. "
@@ -28,8 +34,8 @@ def check_unknown(decorator: str, given: dict[str, Any], allowed: tuple[str, ...
 def check_callable(decorator: str, fn: Any) -> None:
     if not callable(fn):
         raise TypeError(f"{decorator} must decorate a function (a callable), got {type(fn).__name__}: {fn!r}")
-    if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
-        raise TypeError(f"{decorator} does not support generator functions: {getattr(fn, '__name__', fn)!r}")
+    if inspect.isasyncgenfunction(fn):
+        raise TypeError(f"{decorator} does not support async generator functions: {getattr(fn, '__name__', fn)!r}")
 
 
 def check_timeout(value: Any) -> float | None:
@@ -87,20 +93,28 @@ class DecoratedFunction:
     DECORATOR = ""
     OPTIONS: tuple[str, ...] = ()
     RUN_NAME_OPTION = ""
+    IGNORED_OPTIONS: tuple[str, ...] = ()  # Prefect's options with no meaning here: accepted, warned about
+    HOOK_OPTIONS: tuple[str, ...] = ("on_completion", "on_failure", "on_running")
     fn: Callable[..., Any]
     _options: dict[str, Any]
 
     @classmethod
     def decorate(cls, fn: Callable[..., Any] | None, options: dict[str, Any]) -> Any:
         """`@task` / `@task(...)` (and the same for flows): an instance, or a decorator making one."""
-        check_unknown(cls.DECORATOR, options, cls.OPTIONS)
+        check_unknown(cls.DECORATOR, options, cls.OPTIONS, cls.IGNORED_OPTIONS)
         if fn is None:
             return lambda fn: cls(fn, **options)
         return cls(fn, **options)
 
     def _set_shared_options(self, fn: Callable[..., Any], options: dict[str, Any], default_name: str) -> None:
+        # `@flow` over `@classmethod` / `@staticmethod`: decorate the function, bind as the wrapper would.
+        self._decorated = fn
+        self._method_kind = type(fn) if isinstance(fn, (classmethod, staticmethod)) else None
+        if self._method_kind is not None:
+            fn = fn.__func__  # type: ignore[union-attr]
         check_callable(self.DECORATOR, fn)
-        self._options = {k: v for k, v in options.items() if k in self.OPTIONS}
+        self._options = {k: v for k, v in options.items() if k in self.OPTIONS or k in self.IGNORED_OPTIONS}
+        self._warn_ignored(options)
         functools.update_wrapper(self, fn)
         self.fn = fn
         name = options["name"]
@@ -118,18 +132,48 @@ class DecoratedFunction:
         template = options[self.RUN_NAME_OPTION]
         setattr(self, self.RUN_NAME_OPTION, template)  # `task_run_name` / `flow_run_name`, as given
         self._run_name = RunNameTemplate(self.RUN_NAME_OPTION, template) if template is not None else None
-        self.on_completion = check_hooks("on_completion", options["on_completion"])
-        self.on_failure = check_hooks("on_failure", options["on_failure"])
+        for option in self.HOOK_OPTIONS:  # kept as `<option>_hooks`, Prefect's attribute names
+            setattr(self, f"{option}_hooks", check_hooks(option, options[option]))
         self.signature = CallSignature(fn)  # once per task/flow: binding a call must stay cheap
+        self.is_generator = inspect.isgeneratorfunction(fn)  # calls return a generator (sdk/engine/generators.py)
+
+    def _warn_ignored(self, given: dict[str, Any]) -> None:
+        for option in self.IGNORED_OPTIONS:
+            if given.get(option) is not None:
+                warnings.warn(f"{self.DECORATOR} option {option}={given[option]!r} has no effect in this SDK "
+                              "and is ignored", IgnoredOptionWarning, stacklevel=4)
 
     def with_options(self, **overrides: Any) -> Any:
         """A new task/flow with some options changed."""
-        check_unknown("with_options()", overrides, self.OPTIONS)
-        return type(self)(self.fn, **{**self._options, **overrides})
+        check_unknown("with_options()", overrides, self.OPTIONS, self.IGNORED_OPTIONS)
+        fn = self._decorated if self._method_kind is not None else self.fn
+        with warnings.catch_warnings():  # options carried over were warned about once already
+            warnings.simplefilter("ignore", IgnoredOptionWarning)
+            copy_ = type(self)(fn, **{**self._options, **overrides})
+        copy_._warn_ignored(overrides)
+        return copy_
+
+    # `@my_flow.on_completion` and friends: add a hook after decoration, as in Prefect.
+    def _add_hook(self, option: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        getattr(self, f"{option}_hooks").extend(check_hooks(option, fn))
+        return fn
+
+    def on_completion(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_completion", fn)
+
+    def on_failure(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_failure", fn)
+
+    def on_running(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_running", fn)
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         # Defined on a class: bind the instance as a method would be.
-        if instance is None:
+        if self._method_kind is staticmethod:
+            return self
+        if self._method_kind is classmethod:
+            instance = owner if owner is not None else type(instance)
+        elif instance is None:
             return self
         bound = copy.copy(self)
         bound.fn = types.MethodType(self.fn, instance)

@@ -9,14 +9,16 @@ caching each live in their own module; this file only sequences them:
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 
 from sdk import logs
 from sdk.caching import task_cache
-from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var
+from sdk.context import TaskRunContext, flow_run_var, merge_tags, task_run_var, transaction_var
 from sdk.engine.attempts import run_to_final_state, wait_for_next_attempt
 from sdk.engine.errors import describe_error
+from sdk.engine.hooks import run_hooks
 from sdk.engine.rendering import render_parameters
 from sdk.engine.resolution import UpstreamNotReady, find_upstreams, resolve_parameters
 from sdk.engine.retries import condition_allows, next_delay
@@ -129,7 +131,15 @@ def run_task(task: Task, run: TaskRun, parameters: dict[str, Any], wait_for: Any
         logs.task_run_finished(run, state)
         return state
     ctx = TaskRunContext(task, run, inputs, flow_ctx, logs.effective_log_prints(task.log_prints))
-    return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), _run_attempts, logs.task_run_finished)
+    # Without a cache policy there is no key to compute: straight to the attempts. A flow that
+    # persists results makes its tasks persist (and cache) by Prefect's DEFAULT policy.
+    if task.cache_policy_in_effect is not None:
+        attempts = _run_attempts
+    elif task.persist_result is None and flow_ctx is not None and flow_ctx.flow.persists_results:
+        attempts = _attempts_persisted_by_flow
+    else:
+        attempts = _attempts
+    return run_to_final_state(task, run, ctx, ((task_run_var, ctx),), attempts, logs.task_run_finished)
 
 
 def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
@@ -140,11 +150,34 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
         except Exception as exc:
             logs.run_failed(run, exc)
             return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
+        lock = task_cache.serializable_lock(task.cache_policy_in_effect, key)
+        if lock is not None:  # SERIALIZABLE isolation: one run at a time per key; later ones find it cached
+            with lock:
+                return _attempts(task, run, ctx, key)
+    return _attempts(task, run, ctx, key)
+
+
+def _attempts_persisted_by_flow(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
+    from sdk.cache_policies import DEFAULT
+
+    try:
+        key = task_cache.compute_key(DEFAULT, ctx)
+    except Exception as exc:
+        logs.run_failed(run, exc)
+        return run.set_state(Failed(f"Could not compute the cache key: {describe_error(exc)}", exc))
+    flow = ctx.flow_run_context.flow  # type: ignore[union-attr]
+    return _attempts(task, run, ctx, key, task.cache_record_root or flow.result_storage)
+
+
+def _attempts(task: Task, run: TaskRun, ctx: TaskRunContext, key: str | None = None,
+              root: str | None = None) -> State:
     while True:
         run.run_count += 1
-        run.set_state(Running() if run.run_count == 1 else Retrying())
+        running = run.set_state(Running() if run.run_count == 1 else Retrying())
+        if task.on_running_hooks:
+            run_hooks(task.on_running_hooks, task, run, running)
         if key is not None and not task.refresh_cache:
-            value = task_cache.read(key)
+            value = task_cache.read(key, root or task.cache_record_root)
             if value is not task_cache.MISS:
                 return run.set_state(Cached(data=value))
         try:
@@ -168,12 +201,48 @@ def _run_attempts(task: Task, run: TaskRun, ctx: TaskRunContext) -> State:
             raise
         if isinstance(result, State):  # a task may decide its own final state, as in Prefect
             return run.set_state(result)
+        if key is None and not _transactions_used and not task.on_commit_hooks:
+            return run.set_state(Completed(data=result))  # the common case: nothing to write or stage
+        write = None
         if key is not None and task.persist_result is not False:
-            task_cache.write(key, result, task.cache_expiration, run.label)
+            write = functools.partial(task_cache.write, key, expires_after=task.cache_expiration, label=run.label,
+                                      root=root or task.cache_record_root, serializer=task.result_serializer)
+        if not task.on_commit_hooks and (not _transactions_used or transaction_var.get() is None):
+            if write is not None:
+                write(result)
+        else:  # inside `with transaction()`: written when it commits, rolled back if it fails
+            from sdk.transactions import settle_task_result
+
+            settle_task_result(task, run, key, write, result)
         return run.set_state(Completed(data=result))
 
 
+# Set (in a submitted run's context) by a runner that runs task bodies elsewhere, e.g. in a
+# process pool (sdk/engine/process_pool.py): it gets `run_body(task, ctx)` calls.
+body_executor_var: contextvars.ContextVar[Any] = contextvars.ContextVar("sdk_body_executor", default=None)
+# Until a process pool or a transaction is first used, the hot path does not look for them
+# (a global read is cheaper than a context variable's).
+_remote_bodies_used = False
+_transactions_used = False
+
+
+def note_remote_bodies_used() -> None:
+    global _remote_bodies_used
+    _remote_bodies_used = True
+
+
+def note_transactions_used() -> None:
+    global _transactions_used
+    _transactions_used = True
+
+
 def _call(task: Task, ctx: TaskRunContext) -> Any:
+    if _remote_bodies_used:
+        executor = body_executor_var.get()
+        if executor is not None:
+            if task.timeout_seconds is None:
+                return executor.run_body(task, ctx)
+            return call_with_timeout(executor.run_body, (task, ctx), {}, task.timeout_seconds)
     if task.timeout_seconds is None:
         return task.signature.call(task.fn, ctx.parameters)
     return call_with_timeout(task.signature.call, (task.fn, ctx.parameters), {}, task.timeout_seconds)

@@ -130,11 +130,11 @@ def test_bad_task_runner_is_a_type_error():
         flow(task_runner="threads")(double)
 
 
-def test_generator_functions_are_refused_clearly():
-    def gen():
+def test_async_generator_functions_are_refused_clearly():
+    async def gen():
         yield 1
 
-    with pytest.raises(TypeError, match="generator"):
+    with pytest.raises(TypeError, match="async generator"):
         task(gen)
 
 

@@ -1,0 +1,1 @@
+"""Test helpers under Prefect's module path (`sdk.testing.utilities.prefect_test_harness`)."""
