@@ -16,6 +16,8 @@ from django.db import DatabaseError, OperationalError, connection
 from django.http import HttpResponse
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+# Probes answer without a limit: /healthz must not touch the database, /readyz and /metrics bound their own queries.
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cut off by statement_timeout
 
 
@@ -29,7 +31,7 @@ class ReadStatementTimeout:
 
     def __call__(self, request):
         timeout = read_timeout_ms()
-        if request.method not in READ_METHODS or timeout <= 0:
+        if request.method not in READ_METHODS or timeout <= 0 or request.path in UNLIMITED_PATHS:
             return self.get_response(request)
         limit = self.start(timeout)
         try:

@@ -125,11 +125,12 @@ def test_htmx_requests_get_the_fragment_they_target(htmx_get, flow_run):
     assert logs.startswith('<div id="logs-panel"') and 'id="logs"' in logs
 
 
-def test_retry_button_is_disabled_with_the_reason_as_title(admin_client, flow_run):
+def test_retry_button_is_disabled_with_the_reason_as_title(admin_client, admin_user, flow_run):
     from orchestrator import retries
 
     html = admin_client.get(f"/flow-runs/{flow_run.id}/").content.decode()
-    reason = retries.refusal_reason(flow_run, None)
+    reason = retries.refusal_reason(flow_run, admin_user)
+    assert reason
     assert f'disabled title="{escape(reason)}">Retry</button>' in html
 
 
