@@ -1,0 +1,192 @@
+"""Live updates: tell the dashboard's websocket consumers which runs changed.
+
+After a batch commits, one message goes to each channel group that shows what
+changed (`runs`, `flow-run.<hex>`, `task-runs`, `task-run.<hex>`, `workers`),
+at most one per group per batch, whatever the number of events behind it.
+
+Cost is bounded by who is watching, not by the size of the batch: one pipelined
+probe asks the channel layer which of the candidate groups have members, and
+only those get a `group_send` (with channels-redis an empty group still costs
+two Redis round trips per send; a batch touching 5,000 task runs would pay
+10,000 of them for pages nobody has open). A page that joins a group after the
+probe still catches up: it joins first and renders the whole page afterwards.
+
+Publishing never raises into ingestion: a channel-layer error is logged, and
+after one the layer is left alone for a few seconds so a dead Redis cannot
+slow every batch down.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+RUNS_GROUP = "runs"
+TASK_RUNS_GROUP = "task-runs"
+WORKERS_GROUP = "workers"
+SEND_TIMEOUT = 2.0  # seconds a publish may take before it is abandoned (a hung Redis)
+QUIET_AFTER_ERROR = 5.0  # seconds publishing is skipped after a channel-layer error
+
+
+def flow_run_group(flow_run_id: str | uuid.UUID) -> str:
+    """`flow-run.<uuid hex>`; takes a UUID or its canonical string."""
+    return "flow-run." + str(flow_run_id).replace("-", "")
+
+
+def task_run_group(task_run_id: str | uuid.UUID) -> str:
+    return "task-run." + str(task_run_id).replace("-", "")
+
+
+@dataclass
+class RunChanges:
+    """What one batch (or one retry, cancel, ...) changed; ids are canonical UUID strings."""
+
+    flow_run_ids: set[str] = field(default_factory=set)
+    # Each changed task run and its flow run (None where the change did not say).
+    task_runs: dict[str, str | None] = field(default_factory=dict)
+    logged_run_ids: set[str] = field(default_factory=set)  # flow and task runs with new log lines
+    workers: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.flow_run_ids or self.task_runs or self.workers)
+
+
+def group_messages(changes: RunChanges) -> dict[str, dict]:
+    """One message per group that shows something in `changes` (the channel-layer contract)."""
+    messages: dict[str, dict] = {}
+    by_flow_run: dict[str, list[str]] = {f: [] for f in changes.flow_run_ids}
+    for task_run_id, flow_run_id in changes.task_runs.items():
+        if flow_run_id is not None:
+            by_flow_run.setdefault(flow_run_id, []).append(task_run_id)
+    if by_flow_run:
+        # The runs list shows task counts, so a task run's change is its flow run's change too.
+        messages[RUNS_GROUP] = {"type": "runs.changed", "flow_run_ids": sorted(by_flow_run)}
+    logged = changes.logged_run_ids
+    for flow_run_id, task_run_ids in by_flow_run.items():
+        messages[flow_run_group(flow_run_id)] = {
+            "type": "flow_run.changed",
+            "flow_run_id": flow_run_id,
+            "task_run_ids": sorted(task_run_ids),
+            "logs": flow_run_id in logged or any(t in logged for t in task_run_ids),
+        }
+    if changes.task_runs:
+        messages[TASK_RUNS_GROUP] = {"type": "task_runs.changed", "task_run_ids": sorted(changes.task_runs)}
+    for task_run_id in changes.task_runs:
+        messages[task_run_group(task_run_id)] = {
+            "type": "task_run.changed", "task_run_id": task_run_id, "logs": task_run_id in logged,
+        }
+    if changes.workers:
+        messages[WORKERS_GROUP] = {"type": "workers.changed"}
+    return messages
+
+
+def publish_on_commit(
+    *,
+    flow_run_ids: Iterable[str | uuid.UUID] = (),
+    task_runs: Mapping[str | uuid.UUID, str | uuid.UUID | None] | Iterable[str | uuid.UUID] = (),
+    logged_run_ids: Iterable[str | uuid.UUID] = (),
+    workers: bool = False,
+) -> None:
+    """Publish these changes once the current transaction commits (at once outside one).
+
+    For domain code that changes runs (retries, cancel, housekeeping): pass the runs it
+    touched; `task_runs` maps task run → flow run where known (a plain list works too).
+    """
+    if not isinstance(task_runs, Mapping):
+        task_runs = dict.fromkeys(task_runs)
+    changes = RunChanges(
+        flow_run_ids={str(i) for i in flow_run_ids},
+        task_runs={str(t): (str(f) if f is not None else None) for t, f in task_runs.items()},
+        logged_run_ids={str(i) for i in logged_run_ids},
+        workers=workers,
+    )
+    if changes:
+        transaction.on_commit(lambda: publish(changes))
+
+
+def publish(changes: RunChanges) -> None:
+    """Send `changes` to the groups that show them, now. Never raises."""
+    if not changes or _publisher.quiet():
+        return
+    try:
+        _fill_in_flow_runs(changes)
+        messages = group_messages(changes)
+        layer = _publisher.layer()
+        if layer is not None and messages:
+            async_to_sync(_send_to_listened)(layer, messages)
+    except Exception as exc:  # live updates are best effort; ingestion must not notice
+        _publisher.failed(exc)
+
+
+def _fill_in_flow_runs(changes: RunChanges) -> None:
+    """Look up the flow run of task runs whose change did not name it (rare: one query)."""
+    unknown = [t for t, f in changes.task_runs.items() if f is None]
+    if not unknown:
+        return
+    from orchestrator.models import TaskRun
+
+    for task_run_id, flow_run_id in TaskRun.objects.filter(id__in=unknown).values_list("id", "flow_run_id"):
+        if flow_run_id is not None:
+            changes.task_runs[str(task_run_id)] = str(flow_run_id)
+
+
+async def _send_to_listened(layer, messages: dict[str, dict]) -> None:
+    async def send_all() -> None:
+        groups = await listened_groups(layer, list(messages))
+        await asyncio.gather(*(layer.group_send(g, messages[g]) for g in groups))
+
+    await asyncio.wait_for(send_all(), SEND_TIMEOUT)
+
+
+async def listened_groups(layer, groups: list[str]) -> list[str]:
+    """The groups that have at least one member, asked in one round trip per Redis shard.
+
+    Layers we do not know how to probe get every group (correct, only slower).
+    """
+    members = getattr(layer, "groups", None)
+    if isinstance(members, dict):  # channels.layers.InMemoryChannelLayer
+        return [g for g in groups if members.get(g)]
+    if not (hasattr(layer, "_group_key") and hasattr(layer, "consistent_hash") and hasattr(layer, "connection")):
+        return groups
+    by_shard: dict[int, list[str]] = {}
+    for g in groups:
+        by_shard.setdefault(layer.consistent_hash(g), []).append(g)
+    found: list[str] = []
+    for shard, names in by_shard.items():
+        async with layer.connection(shard).pipeline(transaction=False) as pipe:
+            for g in names:
+                pipe.exists(layer._group_key(g))  # channels-redis deletes a group's key with its last member
+            exists = await pipe.execute()
+        found.extend(g for g, n in zip(names, exists) if n)
+    return found
+
+
+class Publisher:
+    """The channel layer, and a pause after an error so a dead layer costs one failure per pause."""
+
+    def __init__(self) -> None:
+        self.quiet_until = 0.0
+
+    def quiet(self) -> bool:
+        return time.monotonic() < self.quiet_until
+
+    def failed(self, exc: Exception) -> None:
+        self.quiet_until = time.monotonic() + QUIET_AFTER_ERROR
+        log.warning("live updates: publishing failed, pausing for %.0fs: %r", QUIET_AFTER_ERROR, exc)
+
+    @staticmethod
+    def layer():
+        from channels.layers import get_channel_layer
+
+        return get_channel_layer()
+
+
+_publisher = Publisher()
