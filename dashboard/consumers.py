@@ -180,8 +180,12 @@ class SharedRenders:
         return await asyncio.shield(future)
 
 
+def render_update(path: str, query: QueryDict, user, changes: fragments.Changes | None) -> str:
+    return fragments.render_update(path, query, user, changes)
+
+
 # Sockets render in parallel threads, not one after another on the single shared sync thread.
-render_in_thread = database_sync_to_async(fragments.render_update, thread_sensitive=False)
+render_in_thread = database_sync_to_async(render_update, thread_sensitive=False)
 
 
 def still_signed_in(session_key: str, user) -> bool:
