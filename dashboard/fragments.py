@@ -21,7 +21,7 @@ class Changes:
 def render_update(path: str, query: QueryDict, user, changes: Changes | None) -> str:
     """HTML with hx-swap-oob elements keyed by id; changes=None refreshes everything; "" = nothing."""
     if changes is None:
-        return format_html('<div id="live-refresh" hx-swap-oob="true" data-path="{}"></div>', path)
+        return ""
     flow_rows = format_html_join(
         "", '<div id="flow-run-{}" hx-swap-oob="true"></div>', ((i,) for i in sorted(changes.flow_run_ids))
     )

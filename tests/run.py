@@ -2,6 +2,7 @@
 
 Phase "sqlite":   every test, on the embedded defaults (SQLite, no Redis needed).
 Phase "postgres": the server suites again, on PostgreSQL at 127.0.0.1:5432.
+Phase "browser":  suites that need PostgreSQL + Redis + Chromium together (BROWSER_SUITES).
 
 Under CI=true a missing service fails the run. Elsewhere the phases that need
 it are skipped, and the last lines say so.
@@ -19,8 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
-SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping"]
+SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/dashboard"]
+BROWSER_SUITES = ["tests/browser"]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
 
 def reachable(host: str, port: int) -> bool:
@@ -41,6 +45,17 @@ def postgres_problem() -> str | None:
             conn.execute("select 1")
     except Exception as exc:  # report any failure to connect as the reason
         return f"cannot connect: {exc}".strip()
+    return None
+
+
+def browser_problem() -> str | None:
+    """Why the browser phase cannot run (PostgreSQL is checked on its own)."""
+    redis = REDIS_URL.split("://", 1)[-1].split("/", 1)[0]
+    host, _, port = redis.rpartition("@")[2].partition(":")
+    if not reachable(host or "127.0.0.1", int(port or 6379)):
+        return f"nothing listens at {REDIS_URL}"
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
     return None
 
 
@@ -91,7 +106,7 @@ def main() -> int:
         return 1
 
     sqlite_env = {"DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None}
-    if run_phase("sqlite", ["tests"], sqlite_env, ["-m", "not postgres", *extra]):
+    if run_phase("sqlite", ["tests"], sqlite_env, ["-m", "not postgres and not browser", *extra]):
         failed_phases.append("sqlite")
 
     suites = [s for s in SERVER_SUITES if (ROOT / s).is_dir()]
@@ -100,6 +115,19 @@ def main() -> int:
     elif suites:
         if run_phase("postgres", suites, {"DATABASE_URL": POSTGRES_URL}, extra):
             failed_phases.append("postgres")
+
+    browser_suites = [s for s in BROWSER_SUITES if (ROOT / s).is_dir()]
+    browser = pg or browser_problem()
+    if browser and browser_suites:
+        if ci:
+            print(f"make test: the browser phase is required under CI=true and cannot run: {browser}", file=sys.stderr)
+            failed_phases.append("browser")
+        else:
+            skipped_suites.append(f"{', '.join(browser_suites)} (PostgreSQL + Redis + Chromium): {browser}")
+    elif browser_suites:
+        browser_env = {"DATABASE_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL, "REDIS_URL": None}
+        if run_phase("browser", browser_suites, browser_env, extra):
+            failed_phases.append("browser")
 
     print("\n===== make test summary")
     total = [0, 0, 0]
