@@ -54,7 +54,9 @@ def groups_for_path(path: str) -> list[str]:
     for pattern, group in PAGE_GROUPS:
         match = pattern.match(path)
         if match:
-            return [group(match)]
+            name = group(match)
+            # A task run page also counts itself among the open ones (see broadcast.TASK_RUN_PAGES_GROUP).
+            return [name, broadcast.TASK_RUN_PAGES_GROUP] if name.startswith("task-run.") else [name]
     return []
 
 

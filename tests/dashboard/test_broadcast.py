@@ -47,6 +47,8 @@ def test_a_batch_sends_one_message_per_group(channel_layer):
         channel = await channel_layer.new_channel()
         for group in groups:
             await channel_layer.group_add(group, channel)
+        # As an open task run page does: it also joins the group that says some task run page is open.
+        await channel_layer.group_add(broadcast.TASK_RUN_PAGES_GROUP, await channel_layer.new_channel())
         result = await database_sync_to_async(ingest_batch)(events)
         assert result.accepted == len(events) and not result.rejected
         return await drain(channel_layer, channel)
@@ -140,6 +142,7 @@ def test_other_domain_code_publishes_after_commit(channel_layer):
         nonlocal channel
         channel = await channel_layer.new_channel()
         await channel_layer.group_add(broadcast.task_run_group(tr), channel)
+        await channel_layer.group_add(broadcast.TASK_RUN_PAGES_GROUP, await channel_layer.new_channel())
         held_back = await database_sync_to_async(retry_like_change)()
         return held_back, await drain(channel_layer, channel)
 

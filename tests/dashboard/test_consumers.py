@@ -127,6 +127,22 @@ def test_ingested_batch_reaches_the_flow_run_page(channel_layer, renders, signed
     assert async_to_sync(scenario)() == {"flow_run_ids": [fr], "task_run_ids": [tr], "logs": True, "workers": False}
 
 
+def test_ingested_batch_reaches_the_task_run_page(channel_layer, renders, signed_in):
+    fr = new_id()
+    tr, task_events = completed_task_run(fr)
+
+    async def scenario():
+        communicator = socket(f"/task-runs/{tr}/", signed_in)
+        assert (await communicator.connect(timeout=RECEIVE))[0]
+        await frame(communicator)
+        await database_sync_to_async(ingest_batch)([flow_run_created(fr), *task_events])
+        update = await frame(communicator)
+        await communicator.disconnect()
+        return update
+
+    assert async_to_sync(scenario)() == {"flow_run_ids": [], "task_run_ids": [tr], "logs": True, "workers": False}
+
+
 def test_a_burst_of_group_messages_is_coalesced_into_few_frames(channel_layer, renders, signed_in, monkeypatch):
     window = 0.5
     monkeypatch.setattr(consumers.LiveUpdatesConsumer, "window", window)
@@ -195,7 +211,7 @@ def test_socket_of_an_ended_session_closes_at_its_next_push(channel_layer, rende
     ("/?state=FAILED&flow=etl", ["runs"]),
     ("/flow-runs/6f1c2a1e-8a53-4c7e-9d0b-3f2e1a4b5c6d/", ["flow-run.6f1c2a1e8a534c7e9d0b3f2e1a4b5c6d"]),
     ("/task-runs/", ["task-runs"]),
-    ("/task-runs/6F1C2A1E-8A53-4C7E-9D0B-3F2E1A4B5C6D/", ["task-run.6f1c2a1e8a534c7e9d0b3f2e1a4b5c6d"]),
+    ("/task-runs/6F1C2A1E-8A53-4C7E-9D0B-3F2E1A4B5C6D/", ["task-run.6f1c2a1e8a534c7e9d0b3f2e1a4b5c6d", "task-run-pages"]),
     ("/workers/", ["workers"]),
     ("/flow-runs/not-a-uuid/", []),
     ("https://evil.example/", []),
