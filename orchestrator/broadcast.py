@@ -11,14 +11,16 @@ two Redis round trips per send; a batch touching 5,000 task runs would pay
 10,000 of them for pages nobody has open). A page that joins a group after the
 probe still catches up: it joins first and renders the whole page afterwards.
 
-Publishing never raises into ingestion: a channel-layer error is logged, and
-after one the layer is left alone for a few seconds so a dead Redis cannot
-slow every batch down.
+Publishing never raises into ingestion and does not hold up its response: with
+channels-redis the sends happen on a thread of their own. A channel-layer error
+is logged, and after one the layer is left alone for a few seconds.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -133,7 +135,12 @@ def publish_on_commit(
 
 
 def publish(changes: RunChanges) -> None:
-    """Send `changes` to the groups that show them, now. Never raises."""
+    """Send `changes` to the groups that show them. Never raises.
+
+    With channels-redis the sending happens on the publisher's own thread, so a batch's
+    response does not wait for Redis round trips (changes queued meanwhile merge into one
+    send). The in-memory layer belongs to the server's event loop: sent there, at once.
+    """
     if not changes or _publisher.quiet():
         return
     try:
@@ -141,7 +148,10 @@ def publish(changes: RunChanges) -> None:
         if layer is None:  # CHANNEL_LAYERS = {}: live updates off
             return
         _fill_in_flow_runs(changes)
-        async_to_sync(_send_to_listened)(layer, GroupMessages(changes))
+        if isinstance(getattr(layer, "groups", None), dict):  # channels.layers.InMemoryChannelLayer
+            async_to_sync(_send_to_listened)(layer, GroupMessages(changes))
+        else:
+            _publisher.submit(layer, changes)
     except Exception as exc:  # live updates are best effort; ingestion must not notice
         _publisher.failed(exc)
 
@@ -207,15 +217,23 @@ async def listened_groups(layer, groups: list[str]) -> list[str]:
 
 
 class Publisher:
-    """The channel layer, and a pause after an error so a dead layer costs one failure per pause."""
+    """A thread with its own event loop that sends queued changes, merged; and a pause after
+    an error, so a dead channel layer costs one failure per pause, not one per batch."""
 
     def __init__(self) -> None:
         self.quiet_until = 0.0
+        self.lock = threading.Condition()
+        self.sending = False
+        self.queued: RunChanges | None = None
+        self.queued_layer = None
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
 
     def quiet(self) -> bool:
         return time.monotonic() < self.quiet_until
 
-    def failed(self, exc: Exception) -> None:
+    def failed(self, exc: BaseException) -> None:
         self.quiet_until = time.monotonic() + QUIET_AFTER_ERROR
         log.warning("live updates: publishing failed, pausing for %.0fs: %r", QUIET_AFTER_ERROR, exc)
 
@@ -224,6 +242,56 @@ class Publisher:
         from channels.layers import get_channel_layer
 
         return get_channel_layer()
+
+    def submit(self, layer, changes: RunChanges) -> None:
+        with self.lock:
+            if self.queued is None:
+                self.queued = changes
+            else:
+                merge(self.queued, changes)
+            self.queued_layer = layer
+            if self.thread is None or self.pid != os.getpid():  # none yet, or forked after it started
+                self.pid = os.getpid()
+                self.thread = threading.Thread(target=self.run, name="live-updates", daemon=True)
+                self.thread.start()
+        self.wake.set()
+
+    def run(self) -> None:
+        loop = asyncio.new_event_loop()
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            with self.lock:
+                changes, self.queued, layer = self.queued, None, self.queued_layer
+                self.sending = changes is not None
+            try:
+                if changes is not None and not self.quiet():
+                    loop.run_until_complete(_send_to_listened(layer, GroupMessages(changes)))
+            except BaseException as exc:  # keep the thread alive for the next change
+                self.failed(exc)
+            finally:
+                with self.lock:
+                    self.sending = False
+                    self.lock.notify_all()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted so far was sent (or failed); False on timeout."""
+        with self.lock:
+            return self.lock.wait_for(lambda: self.queued is None and not self.sending, timeout)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until the changes published so far have left for the channel layer (tests, benchmarks)."""
+    return _publisher.flush(timeout)
+
+
+def merge(into: RunChanges, changes: RunChanges) -> None:
+    into.flow_run_ids |= changes.flow_run_ids
+    for task_run_id, flow_run_id in changes.task_runs.items():
+        if flow_run_id is not None or task_run_id not in into.task_runs:
+            into.task_runs[task_run_id] = flow_run_id
+    into.logged_run_ids |= changes.logged_run_ids
+    into.workers |= changes.workers
 
 
 _publisher = Publisher()

@@ -12,7 +12,6 @@ import uuid
 from urllib.parse import urlparse
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 
 from orchestrator import broadcast
@@ -56,5 +55,13 @@ def channel_layer(request, settings):
 
     layer = get_channel_layer()
     yield layer
+    broadcast.flush(10)
     if request.param == "redis":
-        async_to_sync(layer.flush)()
+        # Delete this test's keys; layer.flush() would also close pools of the publisher's event loop.
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{layer.prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
