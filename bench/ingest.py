@@ -302,7 +302,9 @@ class GroupListener:
         from channels_redis.core import RedisChannelLayer
 
         self.redis_url = redis_url
-        self.layer = RedisChannelLayer(hosts=[redis_url], capacity=1000)
+        from orchestrator.config import channel_redis_host
+
+        self.layer = RedisChannelLayer(hosts=[channel_redis_host(redis_url)], capacity=1000)
         self.received = 0
         self.errors: list[str] = []
         self.loop = asyncio.new_event_loop()

@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from orchestrator import broadcast
+from orchestrator.config import channel_redis_host
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_PREFIX = f"test-live-{uuid.uuid4().hex[:12]}"
@@ -37,7 +38,8 @@ def layer_settings(kind: str) -> dict:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": capacity}}
     prefix = f"{RUN_PREFIX}-{uuid.uuid4().hex[:8]}"
     return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                        "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix, **capacity}}}
+                        "CONFIG": {"hosts": [channel_redis_host(REDIS_URL)], "prefix": prefix,
+                                   **capacity}}}
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -176,6 +176,24 @@ def test_a_burst_of_group_messages_is_coalesced_into_few_frames(channel_layer, r
     assert all(gap >= window * 0.95 for gap in gaps), gaps
 
 
+@pytest.mark.slow
+def test_idle_socket_still_gets_updates(channel_layer, renders, signed_in):
+    """Idle for longer than channels-redis's 5 s blocking read (a redis-py 8 socket timeout killed it)."""
+    fr = new_id()
+
+    async def scenario():
+        communicator = socket("/", signed_in)
+        assert (await communicator.connect(timeout=RECEIVE))[0]
+        await frame(communicator)
+        await asyncio.sleep(7)  # the behaviour under test is idleness itself
+        await channel_layer.group_send(broadcast.RUNS_GROUP, {"type": "runs.changed", "flow_run_ids": [fr]})
+        update = await frame(communicator)
+        await communicator.disconnect()
+        return update
+
+    assert async_to_sync(scenario)()["flow_run_ids"] == [fr]
+
+
 def test_logging_out_closes_the_socket(channel_layer, renders, signed_in):
     async def scenario():
         communicator = socket("/", signed_in)
