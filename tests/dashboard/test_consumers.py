@@ -177,6 +177,7 @@ def test_a_burst_of_group_messages_is_coalesced_into_few_frames(channel_layer, r
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("channel_layer", ["redis"], indirect=True)
 def test_idle_socket_still_gets_updates(channel_layer, renders, signed_in):
     """Idle for longer than channels-redis's 5 s blocking read (a redis-py 8 socket timeout killed it)."""
     fr = new_id()
