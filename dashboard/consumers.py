@@ -83,16 +83,18 @@ class LiveUpdatesConsumer(AsyncWebsocketConsumer):
         self.session_checked = asyncio.get_running_loop().time()  # AuthMiddleware just read the session
         self.flusher: asyncio.Task | None = None
         # Join before the first render, so no change falls between what it reads and what comes next.
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if self.channel_layer is not None:  # none configured: the page still gets its refresh
+            for group in self.joined:
+                await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.schedule_push()
 
     async def disconnect(self, code) -> None:
-        if self.flusher is not None:
+        if getattr(self, "flusher", None) is not None:
             self.flusher.cancel()
-        for group in getattr(self, "joined", ()):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.channel_layer is not None:
+            for group in getattr(self, "joined", ()):
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         """`{"page": "/path/?query"}`: htmx changed the page's URL (static/js/live.js); serve that page now."""
@@ -104,10 +106,11 @@ class LiveUpdatesConsumer(AsyncWebsocketConsumer):
             return
         path, query = page_of(urlencode({"page": page}).encode())
         groups = [*groups_for_path(path), session_group(self.session_key)]
-        for group in set(self.joined) - set(groups):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        for group in set(groups) - set(self.joined):
-            await self.channel_layer.group_add(group, self.channel_name)
+        if self.channel_layer is not None:
+            for group in set(self.joined) - set(groups):
+                await self.channel_layer.group_discard(group, self.channel_name)
+            for group in set(groups) - set(self.joined):
+                await self.channel_layer.group_add(group, self.channel_name)
         self.joined, self.path, self.query = groups, path, query
         self.refresh_all, self.pending = True, None
         self.schedule_push()
@@ -168,11 +171,10 @@ class LiveUpdatesConsumer(AsyncWebsocketConsumer):
                 self.session_checked = loop.time()
             try:
                 html = await shared_renders.render(self.user, self.path, self.query, changes)
-            except Exception:  # a page that fails to render must not end its socket; the next push retries
+            except Exception:  # a page that fails to render keeps its socket; the next change retries it whole
                 log.exception("live updates: rendering %s failed", self.path)
                 self.refresh_all = True
-                self.last_push = loop.time()
-                continue
+                return
             if html:
                 self.last_push = loop.time()
                 await self.send(text_data=html)

@@ -262,3 +262,27 @@ def test_page_that_changes_its_url_switches_groups_and_refreshes(channel_layer, 
     assert refreshed == {"refresh": f"/flow-runs/{fr}/", "user": "ada"}
     assert update == {"flow_run_ids": [fr], "task_run_ids": [], "logs": True, "workers": False}
     assert renders[1][:2] == (f"/flow-runs/{fr}/", "level=WARNING")
+
+
+def test_a_failed_render_keeps_the_socket_and_the_next_push_refreshes_all(channel_layer, renders, signed_in,
+                                                                          monkeypatch):
+    recording = fragments.render_update
+    failures = [RuntimeError("template broke")]
+
+    def failing_once(path, query, user, changes):
+        if failures:
+            raise failures.pop()
+        return recording(path, query, user, changes)
+
+    monkeypatch.setattr(fragments, "render_update", failing_once)
+    fr = new_id()
+
+    async def scenario():
+        communicator = socket("/", signed_in)
+        assert (await communicator.connect(timeout=RECEIVE))[0]  # its refresh fails to render
+        await channel_layer.group_send(broadcast.RUNS_GROUP, {"type": "runs.changed", "flow_run_ids": [fr]})
+        pushed = await frame(communicator)
+        await communicator.disconnect()
+        return pushed
+
+    assert async_to_sync(scenario)() == {"refresh": "/", "user": "ada"}
