@@ -6,14 +6,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
 django_asgi_app = get_asgi_application()
 
 # After Django is set up:
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from dashboard.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    # Same-origin pages only (cross-site websocket hijacking), signed in with the Django session.
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    "websocket": websocket_application(),  # /ws/live/: the dashboard's live updates
 })

@@ -47,8 +47,8 @@ def signed_in() -> Client:
     return client
 
 
-def socket(page: str, client: Client | None = None, origin: bytes = b"http://testserver") -> WebsocketCommunicator:
-    headers = [(b"origin", origin), (b"host", b"testserver")]
+def socket(page: str, client: Client | None = None, origin: bytes | None = b"http://testserver") -> WebsocketCommunicator:
+    headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin is not None else [])
     if client is not None:
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
@@ -76,6 +76,16 @@ def test_socket_from_another_site_is_refused(channel_layer, renders, signed_in):
         return connected
 
     assert async_to_sync(scenario)() is False
+
+
+def test_signed_in_client_without_origin_connects(channel_layer, renders, signed_in):
+    async def scenario():
+        communicator = socket("/", signed_in, origin=None)  # not a browser: no page can drive it
+        connected, _ = await communicator.connect(timeout=RECEIVE)
+        await communicator.disconnect()
+        return connected
+
+    assert async_to_sync(scenario)() is True
 
 
 def test_connect_sends_the_whole_page(channel_layer, renders, signed_in):
