@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from orchestrator import broadcast
+from tests.dashboard.channel_layers import channel_layer  # noqa: F401  (the fixture)
 from orchestrator.ingest import ingest_batch
 from tests.orchestrator.event_factory import at, completed_task_run, flow_run_created, heartbeat, new_id, state
 

@@ -15,6 +15,7 @@ from django.test import Client
 
 from dashboard import consumers, fragments
 from orchestrator import broadcast
+from tests.dashboard.channel_layers import channel_layer  # noqa: F401  (the fixture)
 from orchestrator.asgi import application
 from orchestrator.ingest import ingest_batch
 from tests.orchestrator.event_factory import at, completed_task_run, flow_run_created, new_id, state

@@ -1,4 +1,5 @@
-"""Channel layers for the live-update tests: the in-memory layer and channels-redis.
+"""The `channel_layer` fixture of the live-update tests: the in-memory layer and channels-redis.
+(A module the tests import, not conftest.py, so the dashboard's other tests keep theirs.)
 
 channels-redis runs against TEST_REDIS_URL (default redis://127.0.0.1:6379/0) with a
 key prefix unique to this test run, so engineers and CI sharing one Redis never see
