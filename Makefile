@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
 .PHONY: install test up bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -e .  # the SDK, importable from anywhere
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -23,5 +24,6 @@ up: install
 bench: install
 	$(PY) bench/sdk_overhead.py
 
+# Removes what the clone built and stored; never ~/.orchestrator (unsent events wait there).
 clean:
-	rm -rf $(VENV) test-results db.sqlite3
+	rm -rf $(VENV) test-results staticfiles build *.egg-info db.sqlite3 db.sqlite3-*

@@ -1,8 +1,12 @@
 """Authentication by `Authorization: Bearer <api key>`, and scope checks.
 
-Views say what they need with `required_scope = "ingest"` or `"read"`
+Views say what they need with `required_scope = "ingest"`, `"read"` or `"admin"`
 (default: "read" for safe methods, "ingest" otherwise). Logged-in users
-(sessions) may read and ingest.
+(sessions) may read; ingesting or admin-scope actions through a session need
+staff status (or the permission `api.ingest_through_session` /
+`api.admin_through_session`, or the view's own `session_permission`, e.g.
+`"orchestrator.retry_run"` on retry endpoints), so any account's stolen session
+cannot write.
 """
 from __future__ import annotations
 
@@ -50,12 +54,19 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         now = timezone.now()
-        if key.last_used is None or (now - key.last_used).total_seconds() > 60:
-            APIKey.objects.filter(pk=key.pk).update(last_used=now)  # at most once a minute per key
+        if key.expires_at is not None and key.expires_at <= now:
+            raise exceptions.AuthenticationFailed(
+                f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC; "
+                "create a new one with `manage.py createapikey`."
+            )
+        key.record_use(now)
         return APIKeyPrincipal(key), key
 
     def authenticate_header(self, request) -> str:
         return self.keyword  # makes DRF answer 401 (not 403) to anonymous requests
+
+
+SESSION_PERMISSIONS = {"ingest": "api.ingest_through_session", "admin": "api.admin_through_session"}
 
 
 class HasScope(permissions.BasePermission):
@@ -65,9 +76,19 @@ class HasScope(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
+        needed = getattr(view, "required_scope", None) or (
+            "read" if request.method in permissions.SAFE_METHODS else "ingest"
+        )
         if isinstance(user, APIKeyPrincipal):
-            needed = getattr(view, "required_scope", None) or (
-                "read" if request.method in permissions.SAFE_METHODS else "ingest"
-            )
             return user.key.allows(needed)
-        return True
+        if needed == "read":
+            return True
+        permission = getattr(view, "session_permission", None) or SESSION_PERMISSIONS.get(needed)
+        if user.is_staff or (permission and user.has_perm(permission)):
+            return True
+        # Instances are per request, so the message can name what this user lacks.
+        self.message = (
+            f"Logged-in users may read; {needed} actions through a session need a staff account "
+            f"or the permission {permission}."
+        )
+        return False

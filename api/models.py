@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -33,24 +35,37 @@ class APIKey(models.Model):
     prefix = models.CharField(max_length=16, help_text="first characters of the key, to recognise it")
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True, help_text="recorded at most once a minute")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="empty: never expires")
 
     objects = APIKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API key"
+        permissions = [
+            # Sessions read freely; writing through a session needs staff or these.
+            ("ingest_through_session", "Can post events while logged in"),
+            ("admin_through_session", "Can take admin-scope API actions while logged in"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.scope}, {self.prefix}…)"
 
     @classmethod
-    def issue(cls, name: str, scope: str = Scope.INGEST) -> tuple["APIKey", str]:
+    def issue(
+        cls, name: str, scope: str = Scope.INGEST, expires_in: timedelta | None = None
+    ) -> tuple["APIKey", str]:
         """Create a key; return the row and the raw key (the only time it is known)."""
         if scope not in Scope.values:
             raise ValueError(f"unknown scope {scope!r}; choose one of {', '.join(Scope.values)}")
+        if expires_in is not None and expires_in <= timedelta(0):
+            raise ValueError("expires_in must be positive")
         raw = KEY_PREFIX + secrets.token_urlsafe(32)
-        key = cls.objects.create(name=name, scope=scope, prefix=raw[:12], hashed_key=hash_key(raw))
+        expires_at = timezone.now() + expires_in if expires_in is not None else None
+        key = cls.objects.create(
+            name=name, scope=scope, prefix=raw[:12], hashed_key=hash_key(raw), expires_at=expires_at
+        )
         return key, raw
 
     @classmethod
@@ -59,7 +74,21 @@ class APIKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+    def record_use(self, now=None) -> None:
+        """Remember when the key was last used, writing at most once a minute per key:
+        a busy ingest key costs one UPDATE a minute, not one per request."""
+        now = now or timezone.now()
+        if self.last_used is None or now - self.last_used >= self.LAST_USED_RESOLUTION:
+            type(self).objects.filter(pk=self.pk).update(last_used=now)
+            self.last_used = now
 
     def revoke(self) -> None:
         self.revoked_at = timezone.now()

@@ -11,9 +11,32 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 
+from api.list_limits import within_budget
+
 
 class DateTimeCursor(CursorPagination):
-    """A cursor positioned on a datetime column; a forged position is an invalid cursor, not a 500."""
+    """A cursor positioned on a datetime column; a forged position is an invalid cursor, not a 500.
+    A page ends early once its items reach the byte budget (api/list_limits.py)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = super().paginate_queryset(queryset, request, view)
+        if not page:
+            return page
+        reverse = bool(self.cursor and self.cursor.reverse)
+        keep = within_budget(page[::-1] if reverse else page)
+        if keep == len(page):
+            return page
+        # Continue from the first item left out, as DRF continues from the first item past a full page.
+        if reverse:
+            self.page, left_out = page[len(page) - keep:], page[len(page) - keep - 1]
+            self.has_previous = True
+            self.previous_position = self._get_position_from_instance(left_out, self.ordering)
+        else:
+            self.page, left_out = page[:keep], page[keep]
+            self.has_next = True
+            self.next_position = self._get_position_from_instance(left_out, self.ordering)
+        self.page_size = keep
+        return self.page
 
     def decode_cursor(self, request) -> Cursor | None:
         cursor = super().decode_cursor(request)

@@ -4,7 +4,21 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.list_limits import cut_for_list
 from orchestrator.models import FlowRun, FlowRunState, Log, StateType, TaskRun, Worker, empty_state_counts
+
+
+class CutInLists:
+    """Serializers whose large fields are cut when they render an item of a list (api/list_limits.py)."""
+
+    list_text_fields: tuple[str, ...] = ()
+    list_json_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if isinstance(self.parent, serializers.ListSerializer):
+            cut_for_list(data, self.list_text_fields, self.list_json_fields)
+        return data
 
 
 class CurrentStateSerializer(serializers.Serializer):
@@ -21,7 +35,9 @@ class CurrentStateSerializer(serializers.Serializer):
         return super().to_representation(instance)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(CutInLists, serializers.ModelSerializer):
+    list_text_fields = ("state.message",)
+    list_json_fields = ("parameters", "tags")
     state = CurrentStateSerializer(source="*", read_only=True, allow_null=True)
     duration = serializers.SerializerMethodField(help_text="seconds from start_time to end_time")
     # Annotated by the views' querysets; null until the flow run's created event arrived.
@@ -59,15 +75,20 @@ class TaskRunSerializer(RunSerializer):
         ]
 
 
-class StateRecordSerializer(serializers.ModelSerializer):
+class StateRecordSerializer(CutInLists, serializers.ModelSerializer):
     """One entry of a state timeline (FlowRunState and TaskRunState have the same fields)."""
+
+    list_text_fields = ("message",)
+    list_json_fields = ("error",)
 
     class Meta:
         model = FlowRunState
         fields = ["id", "type", "name", "message", "timestamp", "seq", "run_count", "error"]
 
 
-class LogSerializer(serializers.ModelSerializer):
+class LogSerializer(CutInLists, serializers.ModelSerializer):
+    list_text_fields = ("message",)
+
     flow_run_id = serializers.UUIDField(read_only=True, allow_null=True)
     task_run_id = serializers.UUIDField(read_only=True, allow_null=True)
     level_name = serializers.CharField(read_only=True)
@@ -77,7 +98,9 @@ class LogSerializer(serializers.ModelSerializer):
         fields = ["id", "flow_run_id", "task_run_id", "level", "level_name", "logger", "message", "timestamp", "seq"]
 
 
-class WorkerSerializer(serializers.ModelSerializer):
+class WorkerSerializer(CutInLists, serializers.ModelSerializer):
+    list_json_fields = ("task_keys", "flow_names")
+
     class Meta:
         model = Worker
         fields = ["name", "hostname", "pid", "task_keys", "flow_names", "first_seen", "last_seen"]

@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.views.docs import SchemaView, SwaggerView, UnknownPath
 from api.views.events import EventBatchView
-from api.views.logs import LogList
+from api.views.logs import LogDetail, LogList
 from api.views.runs import FlowRunViewSet, TaskRunViewSet
 from api.views.workers import WorkerList
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("events/", EventBatchView.as_view(), name="events"),
     *router.urls,
     path("logs/", LogList.as_view(), name="logs"),
+    path("logs/<str:pk>/", LogDetail.as_view(), name="log"),
     path("workers/", WorkerList.as_view(), name="workers"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -13,7 +13,7 @@ PostgreSQL database when DATABASE_URL points at one), then runs a flow of
 - lag: from the flow's return to the moment the database shows every task run
   of that flow run COMPLETED (p50 and max over the runs with reporting on).
 
-Targets (issue 4): overhead < 20 %, lag p50 < 1 s. Console logging of the
+Targets (docs/shipping.md): overhead < 20 %, lag p50 < 1 s. Console logging of the
 engine is set to WARNING so that both variants measure the engine, not stderr.
 """
 from __future__ import annotations

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 from importlib import import_module
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -97,23 +96,7 @@ class LiveUpdatesConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
-        """`{"page": "/path/?query"}`: htmx changed the page's URL (static/js/live.js); serve that page now."""
-        try:
-            page = json.loads(text_data or "")["page"]
-        except (ValueError, TypeError, KeyError):
-            return
-        if not isinstance(page, str):
-            return
-        path, query = page_of(urlencode({"page": page}).encode())
-        groups = [*groups_for_path(path), session_group(self.session_key)]
-        if self.channel_layer is not None:
-            for group in set(self.joined) - set(groups):
-                await self.channel_layer.group_discard(group, self.channel_name)
-            for group in set(groups) - set(self.joined):
-                await self.channel_layer.group_add(group, self.channel_name)
-        self.joined, self.path, self.query = groups, path, query
-        self.refresh_all, self.pending = True, None
-        self.schedule_push()
+        pass  # a page that changes its URL reconnects with the new one (static/js/live-page.js)
 
     # Group message handlers (message "type" with "." → "_"), see orchestrator/broadcast.py.
 

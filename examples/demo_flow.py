@@ -1,21 +1,24 @@
-"""A small, realistic flow that shows what the SDK prints (run by `make up`).
+"""Two small, realistic flows that show what the SDK records (`make up` loads them once).
 
-    python examples/demo_flow.py
+    .venv/bin/python examples/demo_flow.py
 
-It fetches a few "orders", enriches them concurrently with `.map()`, retries a
-flaky pricing call that succeeds on its second attempt, logs a summary, and
-lets an optional notification task fail without failing the flow. With
-ORCHESTRATOR_API_URL set, every run, state and log line is also reported.
+`daily-revenue` fetches a few "orders", prices them concurrently with `.map()`,
+retries a flaky pricing call that succeeds on its second attempt, logs a summary,
+and lets an optional notification task fail without failing the flow.
+
+`warehouse-sync` fails: its `load-rows` task finds the warehouse "offline" (a flag
+file under ORCHESTRATOR_HOME that this script sets and the failure clears), so
+the run ends Failed, and a Retry of it (or of the flow run) succeeds.
+
+With ORCHESTRATOR_API_URL set, every run, state and log line is also reported.
 """
 from __future__ import annotations
 
 import os
-import sys
+from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import sdk  # noqa: E402
-from sdk import allow_failure, flow, get_run_logger, tags, task, unmapped  # noqa: E402
+import sdk
+from sdk import allow_failure, flow, get_run_logger, tags, task, unmapped
 
 _pricing_calls = {"count": 0}
 
@@ -62,7 +65,46 @@ def daily_revenue(day: str = "2026-11-26") -> str:
     return report(total, allow_failure(notified))
 
 
-if __name__ == "__main__":
+def warehouse_offline_flag() -> Path:
+    """While this file exists the warehouse is "offline"; the next load fails and removes it."""
+    home = os.environ.get("ORCHESTRATOR_HOME") or Path.home() / ".orchestrator"
+    return Path(home) / "demo" / "warehouse-offline"
+
+
+@task
+def extract_rows(table: str) -> list[dict]:
+    return [{"table": table, "row": n} for n in range(5)]
+
+
+@task(name="load-rows")
+def load_rows(rows: list[dict]) -> int:
+    flag = warehouse_offline_flag()
+    if flag.exists():
+        flag.unlink(missing_ok=True)
+        raise ConnectionError(
+            "the warehouse refused the connection (on purpose: this demo task fails once; press Retry and it succeeds)"
+        )
+    get_run_logger().info("Loaded %d rows", len(rows))
+    return len(rows)
+
+
+@flow(name="warehouse-sync")
+def warehouse_sync(table: str = "orders") -> int:
+    return load_rows(extract_rows(table))
+
+
+def main() -> None:
+    flag = warehouse_offline_flag()
+    flag.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flag.touch()
     with tags("demo"):
         daily_revenue()
-    sdk.flush(timeout=5)
+        try:
+            warehouse_sync()
+        except ConnectionError:
+            print("warehouse-sync failed on purpose: its Retry succeeds")
+    sdk.flush(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from orchestrator.models import FlowRun, Log, TaskRun
+from orchestrator.models import CreatedEventConflict, FlowRun, Log, TaskRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,7 +21,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(FlowRun)
 class FlowRunAdmin(ReadOnlyAdmin):
-    list_display = ["name", "flow", "state_type", "state_name", "start_time", "end_time", "created"]
+    list_display = ["name", "flow", "state_type", "state_name", "start_time", "end_time", "created", "stored_by"]
     list_filter = ["state_type", "state_name"]
     list_select_related = ["flow"]
     search_fields = ["name", "=id"]
@@ -30,7 +30,8 @@ class FlowRunAdmin(ReadOnlyAdmin):
 
 @admin.register(TaskRun)
 class TaskRunAdmin(ReadOnlyAdmin):
-    list_display = ["name", "task_name", "flow_run_id", "state_type", "state_name", "start_time", "end_time", "created"]
+    list_display = ["name", "task_name", "flow_run_id", "state_type", "state_name", "start_time", "end_time", "created",
+                    "stored_by"]
     list_filter = ["state_type", "state_name"]
     search_fields = ["name", "task_name", "=id"]
     ordering = ["-created", "-id"]
@@ -38,7 +39,17 @@ class TaskRunAdmin(ReadOnlyAdmin):
 
 @admin.register(Log)
 class LogAdmin(ReadOnlyAdmin):
-    list_display = ["timestamp", "level", "logger", "message", "flow_run_id", "task_run_id"]
+    list_display = ["timestamp", "level", "logger", "message", "flow_run_id", "task_run_id", "stored_by"]
     list_filter = ["level"]
     search_fields = ["message"]
     ordering = ["-timestamp"]
+
+
+@admin.register(CreatedEventConflict)
+class CreatedEventConflictAdmin(ReadOnlyAdmin):
+    """Created events a run did not take because it held another one that says something else."""
+
+    list_display = ["run_type", "run_id", "id", "occurred", "stored_by", "received"]
+    list_filter = ["run_type", "stored_by"]
+    search_fields = ["=run_id", "=id"]
+    ordering = ["-received"]

@@ -10,6 +10,18 @@ def orchestrator_home() -> Path:
     return Path(os.environ.get("ORCHESTRATOR_HOME") or Path.home() / ".orchestrator")
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (and any missing parent up to it) readable by this user only: it holds keys."""
+    missing, folder = [], path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask; be explicit
+    return path
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -91,7 +103,7 @@ def broker_url() -> str:
 def embedded_broker_options() -> dict:
     folder = orchestrator_home() / "broker"
     for sub in ("in", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(folder / sub)
     return {
         "data_folder_in": str(folder / "in"),
         "data_folder_out": str(folder / "in"),

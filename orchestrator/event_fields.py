@@ -15,7 +15,13 @@ MAX_NAME_CHARS = 255  # every CharField(max_length=255): names, keys, tags, logg
 MAX_STATE_NAME_CHARS = 32
 MAX_TEXT_CHARS = 1024 * 1024  # messages and tracebacks
 MAX_JSON_CHARS = 1024 * 1024  # parameters, result, error (JSON-encoded)
-MAX_SEQ = 2**63 - 1  # BigIntegerField
+# Deeper values are refused: reading one back would exhaust Python's recursion limit.
+MAX_JSON_DEPTH = 64
+# The SDK counts events per run from 0; a run never emits two billion, and a huge seq would win every tie.
+MAX_SEQ = 2**31 - 1
+MAX_TAGS = 100  # per run: each tag is one indexed row
+MAX_UPSTREAM_TASK_RUNS = 10_000  # per task run
+MAX_WORKER_KEYS = 1_000  # task_keys and flow_names of one worker
 MAX_RUN_COUNT = 2**31 - 1  # PositiveIntegerField
 MAX_LEVEL = 32767  # PositiveSmallIntegerField
 MAX_PID = 2**31 - 1
@@ -109,7 +115,13 @@ def _as_uuid(value: Any, field: str) -> str:
         raise fail(field, f"is not a valid UUID: {value!r}") from None
 
 
-def read_timestamp(data: dict, field: str) -> datetime:
+# No event of this product happened before this; earlier dates are forged or a broken clock.
+EARLIEST_OCCURRED = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def read_timestamp(data: dict, field: str, latest: datetime | None = None) -> datetime:
+    """An ISO 8601 time with a timezone, in UTC, between 2000-01-01 and `latest` (the server's
+    clock plus the allowed skew: a time far ahead would stay a run's current state forever)."""
     value = data.get(field, MISSING)
     if value is MISSING:
         raise fail(field, "is required")
@@ -124,9 +136,14 @@ def read_timestamp(data: dict, field: str) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise fail(field, f"has no timezone: {value!r} (add +00:00 or Z)")
     try:
-        return parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(timezone.utc)
     except OverflowError:
         raise fail(field, f"is out of range: {value!r}") from None
+    if parsed < EARLIEST_OCCURRED:
+        raise fail(field, f"is {value!r}, before 2000-01-01: not a real time")
+    if latest is not None and parsed > latest:
+        raise fail(field, f"is {value!r}, later than the server's clock allows ({latest.isoformat()}); check the client's clock")
+    return parsed
 
 
 def dump_json(value: Any, field: str) -> str:
@@ -140,10 +157,36 @@ def dump_json(value: Any, field: str) -> str:
     except TypeError as exc:
         raise fail(field, f"is not JSON-serialisable: {exc}") from None
     except RecursionError:
-        raise fail(field, "is nested too deeply") from None
+        raise too_deep(field, json_depth(value)) from None
     if len(text) > MAX_JSON_CHARS:
         raise fail(field, f"is {len(text)} characters long when encoded as JSON; the limit is {MAX_JSON_CHARS}")
+    # Fewer brackets than the limit cannot nest deeper than it (the usual case: no walk at all).
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH:
+        depth = json_depth(value)
+        if depth > MAX_JSON_DEPTH:
+            raise too_deep(field, depth)
     return text
+
+
+def too_deep(field: str, depth: int) -> InvalidEvent:
+    return fail(field, f"is nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
+
+
+def json_depth(value: Any) -> int:
+    """How many objects/arrays deep a decoded JSON value nests (a scalar: 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list, tuple)))
+    return deepest
 
 
 def _clean_json(value: Any) -> Any:
@@ -169,18 +212,20 @@ def read_object(data: dict, field: str, *, default: Any = MISSING, nullable: boo
     return dump_json(value, field)
 
 
-def _list(data: dict, field: str, of: str) -> list:
+def _list(data: dict, field: str, of: str, max_items: int) -> list:
     value = data.get(field)
     if value is None:
         return []
     if type(value) is not list:
         raise fail(field, f"must be an array of {of}, got {type_name(value)}")
+    if len(value) > max_items:
+        raise fail(field, f"has {len(value)} items; the limit is {max_items}")
     return value
 
 
-def read_str_list(data: dict, field: str) -> list[str]:
+def read_str_list(data: dict, field: str, *, max_items: int) -> list[str]:
     out = []
-    for i, item in enumerate(_list(data, field, "strings")):
+    for i, item in enumerate(_list(data, field, "strings", max_items)):
         if type(item) is not str:
             raise fail(f"{field}[{i}]", f"must be a string, got {type_name(item)}")
         if len(item) > MAX_NAME_CHARS:
@@ -189,8 +234,8 @@ def read_str_list(data: dict, field: str) -> list[str]:
     return out
 
 
-def read_uuid_list(data: dict, field: str) -> list[str]:
-    return [_as_uuid(item, f"{field}[{i}]") for i, item in enumerate(_list(data, field, "UUID strings"))]
+def read_uuid_list(data: dict, field: str, *, max_items: int) -> list[str]:
+    return [_as_uuid(item, f"{field}[{i}]") for i, item in enumerate(_list(data, field, "UUID strings", max_items))]
 
 
 def non_empty(value: str, field: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from orchestrator.event_fields import (
     JSON_ENCODER,
@@ -23,7 +23,10 @@ from orchestrator.event_fields import (
     MAX_PID,
     MAX_SEQ,
     MAX_STATE_NAME_CHARS,
+    MAX_TAGS,
     MAX_TEXT_CHARS,
+    MAX_UPSTREAM_TASK_RUNS,
+    MAX_WORKER_KEYS,
     InvalidEvent,
     dump_json,
     fail,
@@ -40,6 +43,15 @@ from orchestrator.event_fields import (
 from orchestrator.models import StateType
 
 STATE_TYPES = frozenset(StateType.values)
+
+
+class EventHeader(NamedTuple):
+    """The fields every event has, in the order they open every Event (so `Kind(*header, ...)` builds one)."""
+
+    id: str
+    type: str
+    occurred: datetime
+    seq: int
 
 
 @dataclass(slots=True)
@@ -124,37 +136,50 @@ class WorkerHeartbeat(Event):
 # --- one reader per event type ---
 
 
-def _flow_run_created(data: dict, common: tuple) -> FlowRunCreated:
+def not_self(value: Any, run_id: str, field: str, run_field: str) -> Any:
+    """A run cannot be its own parent, flow run or upstream: refuse the link (the value, or a list of ids)."""
+    if value == run_id or (type(value) is list and run_id in value):
+        raise fail(field, f"names the run itself (`{run_field}` {run_id})")
+    return value
+
+
+def _flow_run_created(data: dict, header: EventHeader) -> FlowRunCreated:
     flow_run_id = read_uuid(data, "flow_run_id")
     return FlowRunCreated(
-        *common,
+        *header,
         flow_run_id=flow_run_id,
         flow_name=non_empty(read_str(data, "flow_name"), "flow_name"),
         name=read_str(data, "name", default=""),
         parameters=read_object(data, "parameters", default="{}"),
-        tags=read_str_list(data, "tags"),
-        parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
-        parent_flow_run_id=read_uuid(data, "parent_flow_run_id", nullable=True),
+        tags=read_str_list(data, "tags", max_items=MAX_TAGS),
+        parent_task_run_id=not_self(read_uuid(data, "parent_task_run_id", nullable=True), flow_run_id,
+                                    "parent_task_run_id", "flow_run_id"),
+        parent_flow_run_id=not_self(read_uuid(data, "parent_flow_run_id", nullable=True), flow_run_id,
+                                    "parent_flow_run_id", "flow_run_id"),
         version=read_str(data, "version", default=""),
-        initial_state=_initial_state(data, common, "flow_run.state", flow_run_id, flow_run_id),
+        initial_state=_initial_state(data, header, "flow_run.state", flow_run_id, flow_run_id),
     )
 
 
-def _task_run_created(data: dict, common: tuple) -> TaskRunCreated:
+def _task_run_created(data: dict, header: EventHeader) -> TaskRunCreated:
     task_run_id = read_uuid(data, "task_run_id")
-    flow_run_id = read_uuid(data, "flow_run_id", nullable=True)
+    flow_run_id = not_self(read_uuid(data, "flow_run_id", nullable=True), task_run_id, "flow_run_id", "task_run_id")
     return TaskRunCreated(
-        *common,
+        *header,
         task_run_id=task_run_id,
         flow_run_id=flow_run_id,
         task_key=non_empty(read_str(data, "task_key"), "task_key"),
         task_name=read_str(data, "task_name", default=""),
         name=read_str(data, "name", default=""),
         parameters=read_object(data, "parameters", default="{}"),
-        tags=read_str_list(data, "tags"),
-        parent_task_run_id=read_uuid(data, "parent_task_run_id", nullable=True),
-        upstream_task_run_ids=JSON_ENCODER.encode(read_uuid_list(data, "upstream_task_run_ids")),
-        initial_state=_initial_state(data, common, "task_run.state", task_run_id, flow_run_id),
+        tags=read_str_list(data, "tags", max_items=MAX_TAGS),
+        parent_task_run_id=not_self(read_uuid(data, "parent_task_run_id", nullable=True), task_run_id,
+                                    "parent_task_run_id", "task_run_id"),
+        upstream_task_run_ids=JSON_ENCODER.encode(
+            not_self(read_uuid_list(data, "upstream_task_run_ids", max_items=MAX_UPSTREAM_TASK_RUNS),
+                     task_run_id, "upstream_task_run_ids", "task_run_id")
+        ),
+        initial_state=_initial_state(data, header, "task_run.state", task_run_id, flow_run_id),
     )
 
 
@@ -176,7 +201,7 @@ def _state_fields(data: dict, state_type: str) -> tuple[str, str]:
     )
 
 
-def _initial_state(data: dict, common: tuple, state_event_type: str, run_id: str, flow_run_id: str | None) -> StateEvent | None:
+def _initial_state(data: dict, header: EventHeader, state_event_type: str, run_id: str, flow_run_id: str | None) -> StateEvent | None:
     """A created event's initial state (optional on the server: older spools lack it)."""
     if "state_type" not in data:
         for field in ("state_name", "state_message"):
@@ -186,7 +211,7 @@ def _initial_state(data: dict, common: tuple, state_event_type: str, run_id: str
     state_type = _state_type(data)
     state_name, message = _state_fields(data, state_type)
     return StateEvent(
-        common[0], state_event_type, common[2], common[3],
+        *header._replace(type=state_event_type),
         run_id=run_id,
         flow_run_id=flow_run_id,
         run_count=0,
@@ -198,7 +223,7 @@ def _initial_state(data: dict, common: tuple, state_event_type: str, run_id: str
     )
 
 
-def _state(data: dict, common: tuple, run_field: str) -> StateEvent:
+def _state(data: dict, header: EventHeader, run_field: str) -> StateEvent:
     run_id = read_uuid(data, run_field)
     flow_run_id = read_uuid(data, "flow_run_id", nullable=True) if run_field == "task_run_id" else run_id
     state_type = _state_type(data)
@@ -207,7 +232,7 @@ def _state(data: dict, common: tuple, run_field: str) -> StateEvent:
     if error is not None and type(error) is not dict:
         raise fail("error", f"must be an object, got {type_name(error)}")
     return StateEvent(
-        *common,
+        *header,
         run_id=run_id,
         flow_run_id=flow_run_id,
         run_count=read_int(data, "run_count", maximum=MAX_RUN_COUNT, default=0),
@@ -219,9 +244,9 @@ def _state(data: dict, common: tuple, run_field: str) -> StateEvent:
     )
 
 
-def _log(data: dict, common: tuple) -> LogEvent:
+def _log(data: dict, header: EventHeader) -> LogEvent:
     return LogEvent(
-        *common,
+        *header,
         flow_run_id=read_uuid(data, "flow_run_id", nullable=True),
         task_run_id=read_uuid(data, "task_run_id", nullable=True),
         level=read_int(data, "level", maximum=MAX_LEVEL),
@@ -230,30 +255,33 @@ def _log(data: dict, common: tuple) -> LogEvent:
     )
 
 
-def _worker_heartbeat(data: dict, common: tuple) -> WorkerHeartbeat:
+def _worker_heartbeat(data: dict, header: EventHeader) -> WorkerHeartbeat:
     return WorkerHeartbeat(
-        *common,
+        *header,
         worker_name=non_empty(read_str(data, "worker_name"), "worker_name"),
         hostname=read_str(data, "hostname", default=""),
         pid=read_int(data, "pid", maximum=MAX_PID, nullable=True),
-        task_keys=JSON_ENCODER.encode(read_str_list(data, "task_keys")),
-        flow_names=JSON_ENCODER.encode(read_str_list(data, "flow_names")),
+        task_keys=JSON_ENCODER.encode(read_str_list(data, "task_keys", max_items=MAX_WORKER_KEYS)),
+        flow_names=JSON_ENCODER.encode(read_str_list(data, "flow_names", max_items=MAX_WORKER_KEYS)),
     )
 
 
-READERS: dict[str, Callable[[dict, tuple], Event]] = {
+READERS: dict[str, Callable[[dict, EventHeader], Event]] = {
     "flow_run.created": _flow_run_created,
     "task_run.created": _task_run_created,
-    "flow_run.state": lambda data, common: _state(data, common, "flow_run_id"),
-    "task_run.state": lambda data, common: _state(data, common, "task_run_id"),
+    "flow_run.state": lambda data, header: _state(data, header, "flow_run_id"),
+    "task_run.state": lambda data, header: _state(data, header, "task_run_id"),
     "log": _log,
     "worker.heartbeat": _worker_heartbeat,
 }
 EVENT_TYPES = tuple(READERS)
 
 
-def parse_event(data: Any) -> Event:
-    """One raw event → a typed event, or `InvalidEvent` naming the field at fault."""
+def parse_event(data: Any, latest: datetime | None = None) -> Event:
+    """One raw event → a typed event, or `InvalidEvent` naming the field at fault.
+
+    `latest`: the latest `occurred` accepted (the server's clock plus the allowed skew).
+    """
     if type(data) is not dict:
         raise InvalidEvent(f"an event must be a JSON object, got {type_name(data)}")
     event_id = read_uuid(data, "id")
@@ -264,5 +292,5 @@ def parse_event(data: Any) -> Event:
     if reader is None:
         shown = event_type if type(event_type) is str and len(event_type) <= 64 else type_name(event_type)
         raise fail("type", f"unknown event type {shown!r}; expected one of {', '.join(EVENT_TYPES)}")
-    common = (event_id, event_type, read_timestamp(data, "occurred"), read_int(data, "seq", maximum=MAX_SEQ))
-    return reader(data, common)
+    header = EventHeader(event_id, event_type, read_timestamp(data, "occurred", latest), read_int(data, "seq", maximum=MAX_SEQ))
+    return reader(data, header)

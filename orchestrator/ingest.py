@@ -6,8 +6,9 @@ Idempotency from keys: state and log rows are keyed by event id and inserted
 with ON CONFLICT DO NOTHING; a run takes its created event once.
 Concurrency: every statement touches rows in key order, and tables in one fixed
 order (flows, flow-run states, task-run states, logs, flow runs, task runs,
-tags, workers), so two batches for the same runs wait on each other instead of
-deadlocking; existing runs are locked (FOR UPDATE) before they are merged.
+tags, workers, created-event conflicts), so two batches for the same runs wait
+on each other instead of deadlocking; existing runs are locked (FOR UPDATE)
+before they are merged. Every row records the key that stored it (`stored_by`).
 On PostgreSQL the statements go out in a pipeline: about five round trips per batch.
 A deadlock or serialization failure (which the ordering should make impossible)
 is retried rather than answered with a 5xx.
@@ -17,9 +18,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
@@ -34,8 +36,9 @@ from orchestrator.events import (
     WorkerHeartbeat,
     parse_event,
 )
+from orchestrator.created_conflicts import record_conflicts
 from orchestrator.ingest_runs import RunStore, summarise
-from orchestrator.ingest_sql import Pending, Table, pipeline
+from orchestrator.ingest_sql import PipelinedResult, Table, pipeline
 from orchestrator.models import Flow, FlowRun, FlowRunState, Log, RunTag, TaskRun, TaskRunState, Worker
 
 log = logging.getLogger(__name__)
@@ -54,14 +57,27 @@ class IngestResult:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
-def ingest_batch(events: list) -> IngestResult:
-    """Validate and store a batch; invalid events are reported by index, the rest stored."""
+DEFAULT_MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def latest_accepted_time() -> datetime:
+    """Events may be dated up to the allowed clock skew past the server's clock, not further."""
+    skew = getattr(settings, "ORCHESTRATOR_MAX_CLOCK_SKEW", DEFAULT_MAX_CLOCK_SKEW)
+    return timezone.now() + skew
+
+
+def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
+    """Validate and store a batch; invalid events are reported by index, the rest stored.
+
+    `stored_by` names who sent the batch (the API key's name): every row it stores records it.
+    """
     result = IngestResult()
     valid: list[Event] = []
     seen_ids: set[str] = set()
+    latest = latest_accepted_time()
     for index, raw in enumerate(events):
         try:
-            event = parse_event(raw)
+            event = parse_event(raw, latest)
         except InvalidEvent as exc:
             result.rejected.append({"index": index, "error": str(exc)})
             continue
@@ -71,7 +87,7 @@ def ingest_batch(events: list) -> IngestResult:
         seen_ids.add(event.id)
         valid.append(event)
     if valid:
-        stored = store(valid)
+        stored = store(valid, stored_by)
         result.accepted += stored.accepted
         result.duplicates += len(valid) - stored.accepted
         result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
@@ -96,12 +112,12 @@ TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization fai
 ATTEMPTS = 3
 
 
-def store(events: list[Event]) -> Stored:
+def store(events: list[Event], stored_by: str = "") -> Stored:
     """Store valid, distinct events in one transaction, retried if the database calls it off."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return BatchWriter(events).write()
+                return BatchWriter(events, stored_by).write()
         except OperationalError as exc:
             if attempt == ATTEMPTS or not is_transient(exc):
                 raise
@@ -117,8 +133,9 @@ def is_transient(exc: OperationalError) -> bool:
 class BatchWriter:
     """Stores one batch of valid, distinct events inside the caller's transaction."""
 
-    def __init__(self, events: list[Event]) -> None:
+    def __init__(self, events: list[Event], stored_by: str = "") -> None:
         self.events = events
+        self.stored_by = stored_by
         by_type: dict[type, list] = {}
         for e in events:
             by_type.setdefault(type(e), []).append(e)
@@ -142,8 +159,10 @@ class BatchWriter:
             new_task_states = self.insert_states(TaskRunState, "task_run", self.task_states)
             new_logs = self.insert_logs()
             # Merging is idempotent, so runs take every state event, new or already stored.
-            flow_runs = RunStore(FlowRun, summarise(self.flow_created, self.flow_states), flow_ids)
-            task_runs = RunStore(TaskRun, summarise(self.task_created, self.task_states), flow_ids)
+            flow_summaries, flow_lost = summarise(self.flow_created, self.flow_states)
+            task_summaries, task_lost = summarise(self.task_created, self.task_states)
+            flow_runs = RunStore(FlowRun, flow_summaries, flow_ids, self.stored_by)
+            task_runs = RunStore(TaskRun, task_summaries, flow_ids, self.stored_by)
             flow_runs.insert()
             flow_runs.lock_existing()
             task_runs.insert()
@@ -154,6 +173,12 @@ class BatchWriter:
             new_heartbeats = self.store_workers()
             new_states = new_flow_states.result() + new_task_states.result()
             new_logs = new_logs.result()
+
+        not_taken = [*flow_lost, *task_lost, *flow_runs.not_applied(), *task_runs.not_applied()]
+        if not_taken:
+            new_state_ids = {e.id for e in new_states}
+            # One whose initial state was already stored is this batch sent again, not another event.
+            record_conflicts([e for e in not_taken if e.initial_state is None or e.id in new_state_ids], self.stored_by)
 
         # A created event counts once: accepted if its run took it or its initial state is new.
         created_ids = {s.created_event.id for store in (flow_runs, task_runs) for s in store.summaries
@@ -186,22 +211,25 @@ class BatchWriter:
         rows = Table(Flow, ["name"]).select(ordered, ["name", "id"], by="name").result()
         return {row["name"]: row["id"] for row in rows}
 
-    @staticmethod
-    def insert_states(model, run_field: str, events: list[StateEvent]) -> Pending:
+    def insert_states(self, model, run_field: str, events: list[StateEvent]) -> PipelinedResult:
         """Insert timeline rows (id = event id); `.result()` is the events that were new."""
+        stored_by = self.stored_by
         events = sorted(events, key=lambda e: e.id)
-        table = Table(model, ["id", run_field, "type", "name", "message", "timestamp", "seq", "run_count", "error", "result"])
+        table = Table(model, ["id", run_field, "type", "name", "message", "timestamp", "seq", "run_count", "error", "result",
+                              "stored_by"])
         inserted = table.insert(
-            [[e.id, e.run_id, e.state_type, e.state_name, e.message, e.occurred, e.seq, e.run_count, e.error, e.result]
-             for e in events]
+            [[e.id, e.run_id, e.state_type, e.state_name, e.message, e.occurred, e.seq, e.run_count, e.error, e.result,
+              stored_by] for e in events]
         )
         return _new_events(inserted, events)
 
-    def insert_logs(self) -> Pending:
+    def insert_logs(self) -> PipelinedResult:
         events = sorted(self.logs, key=lambda e: e.id)
-        table = Table(Log, ["id", "flow_run", "task_run", "level", "logger", "message", "timestamp", "seq"])
+        stored_by = self.stored_by
+        table = Table(Log, ["id", "flow_run", "task_run", "level", "logger", "message", "timestamp", "seq", "stored_by"])
         inserted = table.insert(
-            [[e.id, e.flow_run_id, e.task_run_id, e.level, e.logger, e.message, e.occurred, e.seq] for e in events]
+            [[e.id, e.flow_run_id, e.task_run_id, e.level, e.logger, e.message, e.occurred, e.seq, stored_by]
+             for e in events]
         )
         return _new_events(inserted, events)
 
@@ -223,10 +251,10 @@ class BatchWriter:
                 latest[e.worker_name] = e
             first[e.worker_name] = min(first.get(e.worker_name, e.occurred), e.occurred)
         names = sorted(latest)
-        columns = ["hostname", "pid", "task_keys", "flow_names", "first_seen", "last_seen"]
+        columns = ["hostname", "pid", "task_keys", "flow_names", "first_seen", "last_seen", "stored_by"]
 
         def values(e: WorkerHeartbeat, first_seen: datetime) -> list[Any]:
-            return [e.hostname, e.pid, e.task_keys, e.flow_names, first_seen, e.occurred]
+            return [e.hostname, e.pid, e.task_keys, e.flow_names, first_seen, e.occurred, self.stored_by]
 
         inserted = Table(Worker, ["name", *columns]).insert([[n, *values(latest[n], first[n])] for n in names]).result()
         changed = set(inserted)
@@ -248,6 +276,6 @@ class BatchWriter:
         return sum(1 for e in self.heartbeats if e.worker_name in changed)
 
 
-def _new_events(inserted: Pending, events: list) -> Pending:
-    """A Pending of the events whose rows the insert stored."""
+def _new_events(inserted: PipelinedResult, events: list) -> PipelinedResult:
+    """A PipelinedResult of the events whose rows the insert stored."""
     return inserted.map(lambda keys: [e for e in events if e.id in keys])

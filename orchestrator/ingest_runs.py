@@ -17,7 +17,7 @@ from typing import Any, Union
 from django.utils import timezone
 
 from orchestrator.events import FlowRunCreated, StateEvent, TaskRunCreated
-from orchestrator.ingest_sql import Pending, Table
+from orchestrator.ingest_sql import PipelinedResult, Table
 from orchestrator.models import FINAL_STATE_TYPES, FlowRun, TaskRun
 
 RunCreated = Union[FlowRunCreated, TaskRunCreated]
@@ -120,30 +120,37 @@ class RunSummary:
         """The created event, if this summary carries one the row does not hold yet."""
         return self.created_event if isinstance(self.created_event, (FlowRunCreated, TaskRunCreated)) else None
 
-    def progress_values(self) -> list[Any]:
+    def progress_values(self) -> dict[str, Any]:
         """Values of PROGRESS_COLUMNS: what state events and the created event's time decide."""
         s = self.state
-        return [
-            s.type if s else "",
-            s.name if s else "",
-            s.message if s else "",
-            s.timestamp if s else None,
-            s.seq if s else None,
-            self.start_time,
-            self.end_time,
-            self.run_count,
-            self.created,
-            self.created_event is not None,
-        ]
+        return {
+            "state_type": s.type if s else "",
+            "state_name": s.name if s else "",
+            "state_message": s.message if s else "",
+            "state_timestamp": s.timestamp if s else None,
+            "state_seq": s.seq if s else None,
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "run_count": self.run_count,
+            "created": self.created,
+            "has_created_event": self.created_event is not None,
+        }
 
 
-def summarise(created: list[RunCreated], states: list[StateEvent]) -> dict[str, RunSummary]:
-    """One summary per run of a batch's created and state events."""
+def summarise(created: list[RunCreated], states: list[StateEvent]) -> tuple[dict[str, RunSummary], list[RunCreated]]:
+    """One summary per run of a batch's created and state events, and the created events that
+    lost to another for the same run in this batch (a run takes one)."""
     summaries: dict[str, RunSummary] = {}
+    lost: list[RunCreated] = []
     for summary in [*map(RunSummary.of_created, created), *map(RunSummary.of_state, states)]:
         known = summaries.get(summary.id)
-        summaries[summary.id] = summary if known is None else known.merge(summary)
-    return summaries
+        if known is None:
+            summaries[summary.id] = summary
+            continue
+        if known.new_created_event is not None and summary.new_created_event is not None:
+            lost.append(summary.new_created_event)
+        summaries[summary.id] = known.merge(summary)
+    return summaries, lost
 
 
 PROGRESS_COLUMNS = [
@@ -152,34 +159,46 @@ PROGRESS_COLUMNS = [
 ]
 LOCKED_COLUMNS = ["id", "created", "has_created_event", "run_count", "start_time",
                   "state_type", "state_name", "state_message", "state_timestamp", "state_seq"]
-FLOW_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "flow", "parent_flow_run_id", "version"]
-TASK_RUN_CREATED_COLUMNS = ["name", "parameters", "tags", "parent_task_run_id", "task_key", "task_name", "upstream_task_run_ids"]
+# What a run row holds until its created event arrives; the keys are the columns a created event fills.
+FLOW_RUN_NOT_CREATED = {"name": "", "parameters": "{}", "tags": "[]", "parent_task_run_id": None, "flow": None,
+                        "parent_flow_run_id": None, "version": ""}
+TASK_RUN_NOT_CREATED = {"name": "", "parameters": "{}", "tags": "[]", "parent_task_run_id": None, "task_key": "",
+                        "task_name": "", "upstream_task_run_ids": "[]"}
+
+
+def in_order(columns: list[str], values: dict[str, Any]) -> list[Any]:
+    return [values[c] for c in columns]
 
 
 class RunStore:
     """Writes RunSummaries into FlowRun or TaskRun: insert the new runs, lock and merge the others.
 
     Both steps touch rows in id order, so concurrent batches for the same runs
-    wait on each other instead of deadlocking, and no merge is lost.
+    wait on each other instead of deadlocking, and no merge is lost. A row records
+    the key that stored it (`stored_by`): the key of its created event once applied.
     """
 
-    def __init__(self, model: type[FlowRun] | type[TaskRun], summaries: dict[str, RunSummary], flow_ids: dict[str, int]) -> None:
+    def __init__(self, model: type[FlowRun] | type[TaskRun], summaries: dict[str, RunSummary], flow_ids: dict[str, int],
+                 stored_by: str) -> None:
         self.model = model
         self.is_task = model is TaskRun
         self.flow_ids = flow_ids
+        self.stored_by = stored_by
         self.summaries = [summaries[k] for k in sorted(summaries)]
-        self.created_columns = TASK_RUN_CREATED_COLUMNS if self.is_task else FLOW_RUN_CREATED_COLUMNS
+        self.not_created = TASK_RUN_NOT_CREATED if self.is_task else FLOW_RUN_NOT_CREATED
+        self.created_columns = list(self.not_created)
         self.link = ["flow_run"] if self.is_task else []
         self.now = timezone.now()
         self.applied: set[str] = set()  # runs whose created event this batch stored
-        self.inserted: Pending | None = None
-        self.locked: Pending | None = None
+        self.inserted: PipelinedResult | None = None
+        self.locked: PipelinedResult | None = None
 
     def insert(self) -> None:
-        table = Table(self.model, ["id", *PROGRESS_COLUMNS, *self.link, *self.created_columns, "updated"])
-        rows = [[s.id, *s.progress_values(), *self.link_values(s), *self.created_values(s.new_created_event), self.now]
+        columns = ["id", *PROGRESS_COLUMNS, *self.link, *self.created_columns, "stored_by", "updated"]
+        rows = [[s.id, *in_order(PROGRESS_COLUMNS, s.progress_values()), *self.link_values(s),
+                 *in_order(self.created_columns, self.created_values(s.new_created_event)), self.stored_by, self.now]
                 for s in self.summaries]
-        self.inserted = table.insert(rows)
+        self.inserted = Table(self.model, columns).insert(rows)
 
     def lock_existing(self) -> None:
         """Lock the runs the insert found already there (their merge needs the stored row)."""
@@ -195,25 +214,32 @@ class RunStore:
         for row in self.locked.result():
             old = RunSummary.of_row(row)
             new = old.merge(by_id[old.id])
+            progress = in_order(PROGRESS_COLUMNS, new.progress_values())
             if new.new_created_event is not None:
                 self.applied.add(old.id)
-                full_rows.append([*new.progress_values(), *self.link_values(new),
-                                  *self.created_values(new.new_created_event), self.now, old.id])
-            elif new.progress_values() != old.progress_values() or new.flow_run_id != old.flow_run_id:
-                progress_rows.append([*new.progress_values(), *self.link_values(new), self.now, old.id])
+                full_rows.append([*progress, *self.link_values(new),
+                                  *in_order(self.created_columns, self.created_values(new.new_created_event)),
+                                  self.stored_by, self.now, old.id])
+            elif progress != in_order(PROGRESS_COLUMNS, old.progress_values()) or new.flow_run_id != old.flow_run_id:
+                progress_rows.append([*progress, *self.link_values(new), self.now, old.id])
         Table(self.model, [*PROGRESS_COLUMNS, *self.link, "updated"]).update(progress_rows)
-        Table(self.model, [*PROGRESS_COLUMNS, *self.link, *self.created_columns, "updated"]).update(full_rows)
+        Table(self.model, [*PROGRESS_COLUMNS, *self.link, *self.created_columns, "stored_by", "updated"]).update(full_rows)
         return self.applied
+
+    def not_applied(self) -> list[RunCreated]:
+        """The batch's created events for runs that already held one (after merge_existing)."""
+        return [s.new_created_event for s in self.summaries if s.new_created_event is not None and s.id not in self.applied]
 
     def link_values(self, summary: RunSummary) -> list[Any]:
         return [summary.flow_run_id] if self.is_task else []
 
-    def created_values(self, event: RunCreated | None) -> list[Any]:
+    def created_values(self, event: RunCreated | None) -> dict[str, Any]:
         if event is None:
-            return ["", "{}", "[]", None, "", "", "[]"] if self.is_task else ["", "{}", "[]", None, None, None, ""]
-        tags = _JSON.encode(event.tags)
+            return self.not_created
+        common = {"name": event.name, "parameters": event.parameters, "tags": _JSON.encode(event.tags),
+                  "parent_task_run_id": event.parent_task_run_id}
         if isinstance(event, TaskRunCreated):
-            return [event.name, event.parameters, tags, event.parent_task_run_id, event.task_key, event.task_name,
-                    event.upstream_task_run_ids]
-        return [event.name, event.parameters, tags, event.parent_task_run_id, self.flow_ids[event.flow_name],
-                event.parent_flow_run_id, event.version]
+            return {**common, "task_key": event.task_key, "task_name": event.task_name,
+                    "upstream_task_run_ids": event.upstream_task_run_ids}
+        return {**common, "flow": self.flow_ids[event.flow_name], "parent_flow_run_id": event.parent_flow_run_id,
+                "version": event.version}

@@ -4,8 +4,8 @@ multi-row `INSERT ... ON CONFLICT DO NOTHING` that reports the keys it inserted,
 
 Values arrive in Python form: canonical UUID *strings*, aware datetimes, JSON
 *text* for JSON columns. On PostgreSQL each column travels as one binary array
-parameter (`unnest`), and statements are sent in a pipeline: a `Pending`
-result is only waited for when read, so independent statements share one round
+parameter (`unnest`), and statements are sent in a pipeline: a `PipelinedResult`
+is only waited for when read, so independent statements share one round
 trip. The statements are prepared on the server (each connection parses and
 plans each kind once, not once per batch). On SQLite statements run at once.
 """
@@ -57,12 +57,12 @@ def _sqlite_datetime(value: datetime) -> str:
     return str(value)
 
 
-class Pending:
+class PipelinedResult:
     """A statement's result, fetched (ending the pipeline's current round trip) on first read."""
 
     def __init__(self, cursor: Any = None, convert: Callable[[Any], Any] = list, value: Any = None) -> None:
         self._cursor, self._convert, self._value = cursor, convert, value
-        self._source: Pending | None = None
+        self._source: PipelinedResult | None = None
 
     def result(self) -> Any:
         if self._cursor is not None:
@@ -72,9 +72,9 @@ class Pending:
             self._value, self._source = self._convert(self._source.result()), None
         return self._value
 
-    def map(self, convert: Callable[[Any], Any]) -> Pending:
-        """A Pending of `convert(this result)`, computed when read."""
-        mapped = Pending(convert=convert)
+    def map(self, convert: Callable[[Any], Any]) -> PipelinedResult:
+        """A PipelinedResult of `convert(this result)`, computed when read."""
+        mapped = PipelinedResult(convert=convert)
         mapped._source = self
         return mapped
 
@@ -149,22 +149,22 @@ class Table:
 
     # --- statements ---
 
-    def insert(self, rows: Sequence[Sequence[Any]], returning: bool = True) -> Pending:
+    def insert(self, rows: Sequence[Sequence[Any]], returning: bool = True) -> PipelinedResult:
         """Insert rows, skipping those that hit a unique key; `.result()` is the set of pks inserted.
 
         Rows should be sorted by key, so concurrent batches wait on each other in
         one order and never deadlock.
         """
         if not rows:
-            return Pending(value=set())
+            return PipelinedResult(value=set())
         if is_postgresql():
             sql = self._sql(("insert", returning), lambda: self._insert_sql(returning))
             cursor = self._cursor()
             cursor.execute(sql, [list(column) for column in zip(*rows)], prepare=True)
             if not returning:
-                return Pending(value=set())
-            return Pending(cursor, lambda fetched: {r[0] for r in fetched})
-        return Pending(value=self._insert_sqlite(rows, returning))
+                return PipelinedResult(value=set())
+            return PipelinedResult(cursor, lambda fetched: {r[0] for r in fetched})
+        return PipelinedResult(value=self._insert_sqlite(rows, returning))
 
     def _into(self) -> str:
         q = connection.ops.quote_name
@@ -205,16 +205,16 @@ class Table:
             found.update(self.model._base_manager.filter(**{f"{name}__in": chunk}).values_list(name, flat=True))
         return {self._from_sqlite_key(k) for k in found}
 
-    def select(self, keys: Sequence[Any], columns: Sequence[str], *, by: str | None = None, lock: bool = False) -> Pending:
+    def select(self, keys: Sequence[Any], columns: Sequence[str], *, by: str | None = None, lock: bool = False) -> PipelinedResult:
         """Rows whose `by` column (default: the pk) is in keys, in key order, optionally locked
         FOR UPDATE; `.result()` is a list of dicts with UUIDs as canonical strings."""
         if not keys:
-            return Pending(value=[])
+            return PipelinedResult(value=[])
         by_field = self.model._meta.get_field(by) if by else self.pk
         fields = [self.model._meta.get_field(c) for c in columns]
         if not is_postgresql():  # SQLite: no row locks; writers are serialised by BEGIN IMMEDIATE
             rows = self.model._base_manager.filter(**{f"{by_field.name}__in": list(keys)}).order_by(by_field.name)
-            return Pending(value=[
+            return PipelinedResult(value=[
                 {c: (canonical_uuid(v) if v is not None and _is_uuid(f) else v) for (c, v), f in zip(r.items(), fields)}
                 for r in rows.values(*columns)
             ])
@@ -232,7 +232,7 @@ class Table:
         sql = self._sql(("select", by_field.column, tuple(columns), lock), build)
         cursor = self._cursor()
         cursor.execute(sql, [list(map(str, keys))], prepare=True)
-        return Pending(cursor, lambda fetched: [dict(zip(columns, r)) for r in fetched])
+        return PipelinedResult(cursor, lambda fetched: [dict(zip(columns, r)) for r in fetched])
 
     def update(self, rows: Sequence[Sequence[Any]]) -> None:
         """`UPDATE ... SET <columns> WHERE pk = <last value of each row>`; the rows must be locked already."""

@@ -7,12 +7,18 @@ database-level constraint: the events converge, the rows follow.
 """
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-from datetime import timedelta
-
 from django.db import models
-from django.utils import timezone
+
+from orchestrator.querysets import (  # noqa: F401  (empty_state_counts, WORKER_RECENT: re-exported)
+    WORKER_RECENT,
+    FlowRunQuerySet,
+    LogQuerySet,
+    TaskRunQuerySet,
+    WorkerQuerySet,
+    empty_state_counts,
+)
+
+from orchestrator.stored_json import StoredJSONField
 
 
 class StateType(models.TextChoices):
@@ -47,8 +53,8 @@ class Run(models.Model):
 
     id = models.UUIDField(primary_key=True)
     name = models.CharField(max_length=255, blank=True, default="")
-    parameters = models.JSONField(default=dict, blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    parameters = StoredJSONField(default=dict, blank=True)
+    tags = StoredJSONField(default=list, blank=True)
     run_count = models.PositiveIntegerField(default=0)
     # Current state = the state with the greatest (state_timestamp, state_seq).
     state_type = models.CharField(max_length=16, choices=StateType.choices, blank=True, default="")
@@ -63,6 +69,8 @@ class Run(models.Model):
     has_created_event = models.BooleanField(default=False)
     parent_task_run_id = models.UUIDField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         abstract = True
@@ -84,6 +92,8 @@ class FlowRun(Run):
     parent_flow_run_id = models.UUIDField(null=True, blank=True)
     version = models.CharField(max_length=255, blank=True, default="")
 
+    objects = FlowRunQuerySet.as_manager()
+
     class Meta:
         permissions = [("retry_run", "Can retry flow runs and task runs")]
         indexes = [
@@ -92,32 +102,13 @@ class FlowRun(Run):
             models.Index(fields=["state_name", "-created"], name="flowrun_statename_newest"),
             models.Index(fields=["flow", "-created"], name="flowrun_flow_newest"),
             models.Index(fields=["start_time"], name="flowrun_start"),
+            # A flow run page lists its child flow runs; only child runs carry a parent.
+            models.Index(fields=["parent_flow_run_id", "created"], name="flowrun_children",
+                         condition=models.Q(parent_flow_run_id__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return f"{self.name or self.id}"
-
-
-def empty_state_counts() -> dict[str, int]:
-    return {state_type: 0 for state_type in StateType.values}
-
-
-class TaskRunQuerySet(models.QuerySet):
-    def counts_by_state(self, flow_run_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-        """Task runs per state type for each flow run, in one aggregate query (index taskrun_flowrun_created)."""
-        ids = list(flow_run_ids)
-        counts = {run_id: empty_state_counts() for run_id in ids}
-        if ids:
-            rows = (
-                self.filter(flow_run_id__in=ids)
-                .exclude(state_type="")
-                .values_list("flow_run_id", "state_type")
-                .annotate(n=models.Count("id"))
-                .order_by()
-            )
-            for flow_run_id, state_type, n in rows:
-                counts[flow_run_id][state_type] = n
-        return counts
 
 
 class TaskRun(Run):
@@ -127,7 +118,7 @@ class TaskRun(Run):
     )
     task_key = models.CharField(max_length=255, blank=True, default="")
     task_name = models.CharField(max_length=255, blank=True, default="")
-    upstream_task_run_ids = models.JSONField(default=list, blank=True)
+    upstream_task_run_ids = StoredJSONField(default=list, blank=True)
 
     objects = TaskRunQuerySet.as_manager()
 
@@ -173,8 +164,10 @@ class StateRecord(models.Model):
     timestamp = models.DateTimeField()
     seq = models.BigIntegerField(default=0)
     run_count = models.PositiveIntegerField(default=0)
-    error = models.JSONField(null=True, blank=True, help_text='{"type", "message", "traceback"} of a failure')
-    result = models.JSONField(null=True, blank=True)
+    error = StoredJSONField(null=True, blank=True, help_text='{"type", "message", "traceback"} of a failure')
+    result = StoredJSONField(null=True, blank=True)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         abstract = True
@@ -213,6 +206,10 @@ class Log(models.Model):
     message = models.TextField()
     timestamp = models.DateTimeField()
     seq = models.BigIntegerField(default=0)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
+
+    objects = LogQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -228,23 +225,36 @@ class Log(models.Model):
         return logging.getLevelName(self.level)
 
 
-WORKER_RECENT = timedelta(seconds=60)  # a worker not heard from for this long is not "live"
-
-
-class WorkerQuerySet(models.QuerySet):
-    def recent(self, window: timedelta = WORKER_RECENT):
-        return self.filter(last_seen__gte=timezone.now() - window)
-
-
 class Worker(models.Model):
     """A task worker, known from its `worker.heartbeat` events (SPEC §5)."""
 
     name = models.CharField(max_length=255, primary_key=True)
     hostname = models.CharField(max_length=255, blank=True, default="")
     pid = models.PositiveIntegerField(null=True, blank=True)
-    task_keys = models.JSONField(default=list, blank=True)
-    flow_names = models.JSONField(default=list, blank=True)
+    task_keys = StoredJSONField(default=list, blank=True)
+    flow_names = StoredJSONField(default=list, blank=True)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+    # Name of the API key (or "session:<username>") whose batch stored this row: finds a leaked key's data.
+    stored_by = models.CharField(max_length=150, blank=True, default="")
 
     objects = WorkerQuerySet.as_manager()
+
+
+class CreatedEventConflict(models.Model):
+    """A `*.created` event for a run that already took another one saying something else.
+
+    A run takes one created event; a second one with different fields (a forged or
+    buggy client) is not applied but kept here, with the key that sent it, for review.
+    """
+
+    id = models.UUIDField(primary_key=True)  # the event id
+    run_type = models.CharField(max_length=16)  # "flow_run" or "task_run"
+    run_id = models.UUIDField(db_index=True)
+    occurred = models.DateTimeField()
+    fields = StoredJSONField(help_text="what the event said about the run")
+    stored_by = models.CharField(max_length=150, blank=True, default="")
+    received = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.run_type} {self.run_id}: created event {self.id}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from orchestrator.config import (
@@ -12,13 +13,33 @@ from orchestrator.config import (
     env_bool,
     orchestrator_home,
 )
+from orchestrator.secret_key import load_or_create_secret_key
+from orchestrator.security_settings import (  # noqa: F401 (settings are module globals)
+    AXES_COOLOFF_TIME,
+    AXES_FAILURE_LIMIT,
+    AXES_HANDLER,
+    AXES_HTTP_RESPONSE_CODE,
+    AXES_LOCKOUT_CALLABLE,
+    AXES_LOCKOUT_PARAMETERS,
+    AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT,
+    AXES_RESET_ON_SUCCESS,
+    CONTENT_SECURITY_POLICY,
+    LOGIN_SLOWDOWN_AFTER,
+    LOGIN_SLOWDOWN_SECONDS,
+    https_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
+ORCHESTRATOR_HOME = orchestrator_home()
+# Unset: a random key made once and kept in $ORCHESTRATOR_HOME/secret-key (0600), shared by this machine's processes.
+SECRET_KEY = os.environ.get("SECRET_KEY") or load_or_create_secret_key(ORCHESTRATOR_HOME)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# HTTPS=true: served behind a TLS-terminating proxy (secure cookies, HSTS, redirect to https).
+HTTPS = env_bool("HTTPS", False)
+globals().update(https_settings(HTTPS))
 
 INSTALLED_APPS = [
     "daphne",  # first: `runserver` serves ASGI through Daphne
@@ -34,6 +55,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally, no CDN (api/views/docs.py)
     "channels",
     "django_htmx",
+    "csp",
+    "axes",  # login throttling: failed logins per client and per username
     "orchestrator",
     "api",
     "dashboard",
@@ -41,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +73,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orchestrator.read_timeout.ReadStatementTimeout",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the login form's message
+]
+AUTHENTICATION_BACKENDS = [
+    "dashboard.login_throttle.LoginThrottleBackend",  # first: refuses a throttled client or username
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "orchestrator.urls"
@@ -119,7 +149,14 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 ORCHESTRATOR_MAX_BATCH_EVENTS = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_EVENTS", "10000"))
 ORCHESTRATOR_MAX_BATCH_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_BYTES", str(16 * 1024 * 1024)))
-ORCHESTRATOR_HOME = orchestrator_home()
+# Request bodies on other paths than /api/events/ (login, retry, background runs): refused above this (413).
+ORCHESTRATOR_MAX_REQUEST_BYTES = int(os.environ.get("ORCHESTRATOR_MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
+# JSON values (objects, arrays, scalars) per batch, counted before decoding: bounds the memory a batch takes.
+ORCHESTRATOR_MAX_BATCH_VALUES = int(os.environ.get("ORCHESTRATOR_MAX_BATCH_VALUES", "1000000"))
+# Every database statement of a GET request is stopped after this long (0: no limit); the request answers 503.
+ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS = int(os.environ.get("ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS", "10000"))
+# Events dated further ahead of the server's clock are rejected (they would stay "current" forever).
+ORCHESTRATOR_MAX_CLOCK_SKEW = timedelta(seconds=float(os.environ.get("ORCHESTRATOR_MAX_CLOCK_SKEW_SECONDS", "300")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -131,7 +168,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "api.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -140,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Runs, states and logs reported by the SDK; see docs/events.md for the event format.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # No validator badge: it would load an image from a third-party site (and the policy blocks it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {

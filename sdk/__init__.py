@@ -8,6 +8,7 @@ caching, result storage and shipping are imported when first used.
 """
 from __future__ import annotations
 
+from sdk import _old_paths
 from sdk.annotations import allow_failure, opaque, quote, unmapped
 from sdk.context import get_run_context, tags
 from sdk.events import flush
@@ -16,6 +17,8 @@ from sdk.logs import get_run_logger
 from sdk.states import State, StateType
 from sdk.tasks import Task, task
 from sdk.workers import serve
+
+_old_paths.install()
 
 __all__ = [
     "flow", "task", "get_run_logger", "serve", "flush", "tags", "quote", "opaque", "unmapped",

@@ -27,7 +27,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable, Iterable
 
-from sdk.hashing import UnhashableError, hash_objects, hash_source, qualified_name
+from sdk.caching.hashing import UnhashableError, hash_objects, hash_source, qualified_name
 
 __all__ = [
     "CachePolicy", "CompoundCachePolicy", "CacheKeyFnPolicy", "Inputs", "TaskSource",

@@ -13,7 +13,7 @@ from sdk.exceptions import MissingContextError
 
 if TYPE_CHECKING:
     from sdk.flows import Flow
-    from sdk.runs import FlowRun, TaskRun
+    from sdk.engine.runs import FlowRun, TaskRun
     from sdk.task_runners import ThreadPoolTaskRunner
     from sdk.tasks import Task
 

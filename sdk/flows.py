@@ -1,16 +1,12 @@
 """`@flow` and the Flow object: calling a flow runs it (a child flow run inside another run)."""
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
-from sdk import names
-from sdk.coroutines import in_worker_thread
-from sdk.flow_engine import run_flow
-from sdk.hooks import check_hooks
-from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
-from sdk.retries import check_retries, normalize_delays
-from sdk.signatures import CallSignature
+from sdk.engine import names
+from sdk.engine.coroutines import in_worker_thread
+from sdk.engine.flow_engine import run_flow
+from sdk.engine.options import DecoratedFunction
 from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["Flow", "flow"]
@@ -24,7 +20,9 @@ FLOW_OPTIONS = (
 class Flow(DecoratedFunction):
     """A function whose calls become flow runs; tasks called inside belong to the run."""
 
+    DECORATOR = "@flow"
     OPTIONS = FLOW_OPTIONS
+    RUN_NAME_OPTION = "flow_run_name"
 
     def __init__(
         self,
@@ -41,30 +39,12 @@ class Flow(DecoratedFunction):
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
     ) -> None:
-        check_callable("@flow", fn)
-        self._options = {k: v for k, v in locals().items() if k in FLOW_OPTIONS}
-        functools.update_wrapper(self, fn)
-        self.fn = fn
-        self.name = name if name is not None else getattr(fn, "__name__", type(fn).__name__).replace("_", "-")
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {name!r}")
-        self.description = description if description is not None else (getattr(fn, "__doc__", None) or None)
-        self.version = version
-        self.retries = check_retries(retries)
-        self.retry_delay_seconds = retry_delay_seconds
-        self.retry_delays = normalize_delays(retry_delay_seconds, self.retries)
-        self.timeout_seconds = check_timeout(timeout_seconds)
-        self.log_prints = check_optional_bool("log_prints", log_prints)
+        self._set_shared_options(fn, locals(), default_name=getattr(fn, "__name__", type(fn).__name__).replace("_", "-"))
         if isinstance(task_runner, type) and issubclass(task_runner, ThreadPoolTaskRunner):
             task_runner = task_runner()
         if task_runner is not None and not isinstance(task_runner, ThreadPoolTaskRunner):
             raise TypeError(f"task_runner must be a ThreadPoolTaskRunner, got {task_runner!r}")
         self.task_runner = task_runner or ThreadPoolTaskRunner()
-        self.flow_run_name = flow_run_name
-        self._run_name = RunNameTemplate("flow_run_name", flow_run_name) if flow_run_name is not None else None
-        self.on_completion = check_hooks("on_completion", on_completion)
-        self.on_failure = check_hooks("on_failure", on_failure)
-        self.signature = CallSignature(fn)
 
     def run_name(self, parameters: dict[str, Any]) -> str:
         if self._run_name is None:
@@ -75,12 +55,12 @@ class Flow(DecoratedFunction):
         """Run the flow now; return its result (or its final State with `return_state=True`);
         for an `async def` flow, a coroutine that does so."""
         parameters = self.signature.bind(args, kwargs)
-        if self.signature.is_async:  # a coroutine, as in Prefect (see sdk/coroutines.py)
+        if self.signature.is_async:  # a coroutine, as in Prefect (see sdk/engine/coroutines.py)
             return in_worker_thread(run_flow, self, parameters, return_state)
         return run_flow(self, parameters, return_state)
 
     def serve(self, *args: Any, **kwargs: Any) -> Any:
-        from sdk.workers import serve
+        from sdk.workers import serve  # the worker side imports sdk.flows: import it when used
 
         return serve(self, *args, **kwargs)
 
@@ -90,7 +70,4 @@ class Flow(DecoratedFunction):
 
 def flow(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """`@flow` or `@flow(name=..., retries=..., ...)`: make a function a Flow (options: SPEC §3.1)."""
-    check_unknown("@flow", options, FLOW_OPTIONS)
-    if __fn is None:
-        return lambda fn: Flow(fn, **options)
-    return Flow(__fn, **options)
+    return Flow.decorate(__fn, options)

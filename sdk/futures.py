@@ -1,6 +1,7 @@
 """TaskRunFuture: the handle `.submit()` and `.map()` return; `wait` and `as_completed`."""
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 from sdk.states import State, StateType
 
 if TYPE_CHECKING:
-    from sdk.runs import TaskRun
+    from sdk.engine.runs import TaskRun
     from sdk.task_runners import ThreadPoolTaskRunner
 
 __all__ = ["TaskRunFuture", "TaskRunFutureList", "wait", "as_completed", "DoneAndNotDoneFutures"]
@@ -50,13 +51,18 @@ class TaskRunFuture:
         if self._final is not None:
             return
         runner = self._runner
+        gave_up_slot = False
         if runner is not None:
             if timeout is None and runner.run_here_if_pending(self):
                 return
-            runner.before_blocking_wait(self)
+            gave_up_slot = runner.before_blocking_wait(self)
         done = self._done
-        if done is not None and done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
-            done.release()
+        try:
+            if done is not None and done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+                done.release()
+        finally:
+            if gave_up_slot:
+                runner.after_blocking_wait()  # type: ignore[union-attr]
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
         """The run's return value; raises its exception (or UpstreamTaskError) if it did not complete."""
@@ -88,8 +94,6 @@ class TaskRunFuture:
                 try:
                     fn(self)
                 except Exception:  # a broken callback must not break the run or other callbacks
-                    import logging
-
                     logging.getLogger("sdk.engine").exception("Error in a future's done callback %r", fn)
 
     def not_started(self) -> bool:

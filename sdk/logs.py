@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any, MutableMapping
 from sdk import events
 from sdk.context import innermost_run, task_run_var
 from sdk.exceptions import MissingContextError
-from sdk.runs import FlowRun, TaskRun, user_traceback
-from sdk.stamps import iso_from_epoch, new_id
+from sdk.engine.errors import user_traceback
+from sdk.engine.runs import FlowRun, TaskRun
+from sdk.engine.stamps import iso_from_epoch, new_id
 
 if TYPE_CHECKING:
     from sdk.states import State
@@ -210,17 +211,22 @@ def task_run_finished(run: TaskRun, state: State) -> None:
         task_run_logger.handle(record)
 
 
-def run_failed(run: FlowRun | TaskRun, error: BaseException, retrying_in: float | None, attempt: int, retries: int) -> None:
-    """One line per failed attempt; the final failure also gets the traceback (shipped as a log too)."""
-    kind = "Task" if type(run) is TaskRun else "Flow"
-    logger = task_run_logger if kind == "Task" else flow_run_logger
-    extra = {"run": run, "run_label": run.label}
-    if retrying_in is not None:
-        if logger.isEnabledFor(logging.WARNING):
-            logger.warning("%s run failed with exception: %r - Retry %d/%d will start %g second(s) from now",
-                           kind, error, attempt, retries, retrying_in, extra=extra)
-        return
+def _failure_logger(run: FlowRun | TaskRun) -> tuple[str, logging.Logger]:
+    return ("Task", task_run_logger) if type(run) is TaskRun else ("Flow", flow_run_logger)
+
+
+def attempt_will_be_retried(run: FlowRun | TaskRun, error: BaseException | None, *, retries: int, delay: float) -> None:
+    """One line per failed attempt that is retried."""
+    kind, logger = _failure_logger(run)
+    if logger.isEnabledFor(logging.WARNING):
+        logger.warning("%s run failed with exception: %r - Retry %d/%d will start %g second(s) from now",
+                       kind, error, run.run_count, retries, delay, extra={"run": run, "run_label": run.label})
+
+
+def run_failed(run: FlowRun | TaskRun, error: BaseException, *, retries_exhausted: bool = False) -> None:
+    """The final failure, with the traceback (shipped as a log too)."""
+    kind, logger = _failure_logger(run)
     if logger.isEnabledFor(logging.ERROR):
-        tail = " - Retries are exhausted" if retries else ""
+        tail = " - Retries are exhausted" if retries_exhausted else ""
         logger.error("%s run failed with exception: %r%s", kind, error, tail,
-                     exc_info=(type(error), error, user_traceback(error)), extra=extra)
+                     exc_info=(type(error), error, user_traceback(error)), extra={"run": run, "run_label": run.label})

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import enum
 import functools
+import time
 from datetime import datetime
 from typing import Any
 
 from sdk.exceptions import FailedRun, UnfinishedRun
-from sdk.stamps import now, parse_iso
+from sdk.engine.stamps import iso_from_epoch, parse_iso
 
 __all__ = [
     "StateType", "State", "Scheduled", "Late", "AwaitingRetry", "Pending", "NotReady",
@@ -49,7 +50,7 @@ class State:
         self.name = name or self.type.value.title()
         self.message = message
         self.data = data
-        self.occurred = now()
+        self.occurred = iso_from_epoch(time.time())  # now(), one call fewer: every run enters 3 states
         self.task_run_id: str | None = None
         self.flow_run_id: str | None = None
 

@@ -1,22 +1,20 @@
 """`@task` and the Task object: direct call, `.submit()`, `.map()`, `.with_options()`."""
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 
-from sdk import caching, names
 from sdk.annotations import BaseAnnotation, allow_failure, quote, unmapped
-from sdk.coroutines import in_worker_thread
+from sdk.caching import hashing, task_cache
+from sdk.engine import names
+from sdk.engine.coroutines import in_worker_thread
+from sdk.engine.options import DecoratedFunction, check_optional_bool
+from sdk.engine.resolution import resolve
+from sdk.engine.retries import check_jitter, exponential_backoff
+from sdk.engine.task_engine import call_task, submit_task
 from sdk.exceptions import MappingLengthMismatch, MappingMissingIterable
 from sdk.futures import TaskRunFuture, TaskRunFutureList
-from sdk.hooks import check_hooks
-from sdk.options import DecoratedFunction, RunNameTemplate, check_callable, check_optional_bool, check_timeout, check_unknown
-from sdk.resolution import resolve
-from sdk.retries import check_jitter, check_retries, exponential_backoff, normalize_delays
-from sdk.signatures import CallSignature
 from sdk.states import State
-from sdk.task_engine import call_task, submit_task
 from sdk.workers import NOT_AVAILABLE
 
 __all__ = ["Task", "task", "exponential_backoff", "task_input_hash"]
@@ -31,7 +29,9 @@ TASK_OPTIONS = (
 class Task(DecoratedFunction):
     """A function whose calls become observable task runs (see SPEC §3)."""
 
+    DECORATOR = "@task"
     OPTIONS = TASK_OPTIONS
+    RUN_NAME_OPTION = "task_run_name"
 
     def __init__(
         self,
@@ -55,40 +55,22 @@ class Task(DecoratedFunction):
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
     ) -> None:
-        check_callable("@task", fn)
-        self._options = {k: v for k, v in locals().items() if k in TASK_OPTIONS}
-        functools.update_wrapper(self, fn)
-        self.fn = fn
-        self.name = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"name must be a non-empty string, got {name!r}")
-        self.description = description if description is not None else (getattr(fn, "__doc__", None) or None)
+        self._set_shared_options(fn, locals(), default_name=getattr(fn, "__name__", type(fn).__name__))
         if isinstance(tags, str) or (tags is not None and not all(isinstance(t, str) for t in tags)):
             raise TypeError(f"tags must be a list of strings, got {tags!r}")
         self.tags = tuple(dict.fromkeys(tags or ()))
-        self.version = version
-        self.retries = check_retries(retries)
-        self.retry_delay_seconds = retry_delay_seconds
-        self.retry_delays = normalize_delays(retry_delay_seconds, self.retries)
         self.retry_jitter_factor = check_jitter(retry_jitter_factor)
         if retry_condition_fn is not None and not callable(retry_condition_fn):
             raise TypeError(f"retry_condition_fn must be callable f(task, task_run, state), got {retry_condition_fn!r}")
         self.retry_condition_fn = retry_condition_fn
-        self.timeout_seconds = check_timeout(timeout_seconds)
-        self.log_prints = check_optional_bool("log_prints", log_prints)
         self.cache_policy = cache_policy
         self.cache_key_fn = cache_key_fn
-        self.cache_policy_in_effect = caching.effective_policy(cache_policy, cache_key_fn)
+        self.cache_policy_in_effect = task_cache.effective_policy(cache_policy, cache_key_fn)
         if cache_expiration is not None and not isinstance(cache_expiration, timedelta):
             raise TypeError(f"cache_expiration must be a datetime.timedelta, got {cache_expiration!r}")
         self.cache_expiration = cache_expiration
         self.refresh_cache = check_optional_bool("refresh_cache", refresh_cache)
         self.persist_result = check_optional_bool("persist_result", persist_result)
-        self.task_run_name = task_run_name
-        self._run_name = RunNameTemplate("task_run_name", task_run_name) if task_run_name is not None else None
-        self.on_completion = check_hooks("on_completion", on_completion)
-        self.on_failure = check_hooks("on_failure", on_failure)
-        self.signature = CallSignature(fn)  # once per task: binding a call must stay cheap
         self._task_key: str | None = None
 
     # -- identity ------------------------------------------------------------------------
@@ -97,9 +79,7 @@ class Task(DecoratedFunction):
     def task_key(self) -> str:
         """`<name>-<hash of module.qualname>`: the same in every process (SPEC §3.1)."""
         if self._task_key is None:
-            from sdk.hashing import task_key
-
-            self._task_key = task_key(self.fn, self.name)
+            self._task_key = hashing.task_key(self.fn, self.name)
         return self._task_key
 
     def run_name(self, parameters: dict[str, Any]) -> str:
@@ -114,7 +94,7 @@ class Task(DecoratedFunction):
 
     def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run now, in this thread; return the result (or the final State with `return_state=True`).
-        For an `async def` task: a coroutine that does so (see sdk/coroutines.py)."""
+        For an `async def` task: a coroutine that does so (see sdk/engine/coroutines.py)."""
         parameters = self.signature.bind(args, kwargs)
         if self.signature.is_async:
             return in_worker_thread(call_task, self, parameters, wait_for, return_state)
@@ -193,14 +173,9 @@ def map_parameters(parameters: dict[str, Any]) -> list[dict[str, Any]]:
 
 def task(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """`@task` or `@task(name=..., retries=..., ...)`: make a function a Task (options: SPEC §3.1)."""
-    check_unknown("@task", options, TASK_OPTIONS)
-    if __fn is None:
-        return lambda fn: Task(fn, **options)
-    return Task(__fn, **options)
+    return Task.decorate(__fn, options)
 
 
 def task_input_hash(context: Any, arguments: dict[str, Any]) -> str | None:
     """A `cache_key_fn` (Prefect's helper): the task's key and source, and the call's arguments."""
-    from sdk.hashing import hash_objects, hash_source
-
-    return hash_objects(context.task.task_key, hash_source(context.task.fn), arguments)
+    return hashing.hash_objects(context.task.task_key, hashing.hash_source(context.task.fn), arguments)

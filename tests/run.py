@@ -2,10 +2,14 @@
 
 Phase "sqlite":   every test, on the embedded defaults (SQLite, no Redis needed).
 Phase "postgres": the server suites again, on PostgreSQL at 127.0.0.1:5432.
-Phase "browser":  suites that need PostgreSQL + Redis + Chromium together (BROWSER_SUITES).
+Phase "browser":  the browser tests marked `live_browser`, which need PostgreSQL, Redis
+                  and Chromium together (a live Daphne on channels-redis).
 
-Under CI=true a missing service fails the run. Elsewhere the phases that need
-it are skipped, and the last lines say so.
+Under CI=true a missing service (or browser) fails the run. Elsewhere the phases
+or suites that need it are skipped, and the last lines say so. A phase that collects no test fails
+(a typo in a path must not pass as green), and the PostgreSQL-only tests the
+SQLite phase deselects are counted and named in the last lines, with the phase
+that runs them, or a warning when none does.
 """
 from __future__ import annotations
 
@@ -16,15 +20,16 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
 SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/dashboard"]
-BROWSER_SUITES = ["tests/browser"]
+BROWSER_SUITE = "tests/browser"  # Playwright driving Debian's Chromium; runs in the SQLite phase
+CHROMIUM = Path("/usr/bin/chromium")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
 
 def reachable(host: str, port: int) -> bool:
@@ -49,14 +54,19 @@ def postgres_problem() -> str | None:
 
 
 def browser_problem() -> str | None:
-    """Why the browser phase cannot run (PostgreSQL is checked on its own)."""
-    redis = REDIS_URL.split("://", 1)[-1].split("/", 1)[0]
-    host, _, port = redis.rpartition("@")[2].partition(":")
-    if not reachable(host or "127.0.0.1", int(port or 6379)):
-        return f"nothing listens at {REDIS_URL}"
     if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
     return None
+
+
+def redis_problem() -> str | None:
+    address = REDIS_URL.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2]
+    host, _, port = address.partition(":")
+    return None if reachable(host or "127.0.0.1", int(port or 6379)) else f"nothing listens at {REDIS_URL}"
 
 
 def counts(xml_path: Path) -> tuple[int, int, int]:
@@ -72,28 +82,50 @@ def counts(xml_path: Path) -> tuple[int, int, int]:
     return tests - failures - skipped, failures, skipped
 
 
+def deselected_file(name: str) -> Path:
+    return RESULTS / f"{name}.deselected"
+
+
+def read_deselected(name: str) -> list[str]:
+    path = deselected_file(name)
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line] if path.exists() else []
+
+
+def describe_tests(node_ids: list[str]) -> list[str]:
+    """`tests/x/test_y.py: test_a, test_b` per module."""
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for node_id in node_ids:
+        module, _, test = node_id.partition("::")
+        by_module[module].append(test)
+    return [f"{module}: {', '.join(tests)}" for module, tests in sorted(by_module.items())]
+
+
 def run_phase(name: str, paths: list[str], env_overrides: dict[str, str | None], extra: list[str]) -> int:
     env = dict(os.environ)
     home = tempfile.mkdtemp(prefix=f"orch-test-{name}-")
     env["ORCHESTRATOR_HOME"] = home
+    env["MAKE_TEST_DESELECTED_FILE"] = str(deselected_file(name))
     for key, value in env_overrides.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
     xml = RESULTS / f"{name}.xml"
-    cmd = [sys.executable, "-m", "pytest", *paths, f"--junitxml={xml}", "-o", "junit_family=xunit2", *extra]
+    cmd = [sys.executable, "-m", "pytest", *paths, f"--junitxml={xml}", "-o", "junit_family=xunit2",
+           "-p", "tests.deselection_report", *extra]
     print(f"\n===== make test: phase {name}: {' '.join(cmd[3:])}", flush=True)
     try:
         rc = subprocess.call(cmd, cwd=ROOT, env=env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    return 0 if rc == 5 else rc  # 5: the phase collected no test
+    if rc == 5:  # pytest: no test was collected (or every one was deselected)
+        print(f"make test: phase {name} collected no tests from {' '.join(paths)}", file=sys.stderr)
+    return rc
 
 
 def main() -> int:
     RESULTS.mkdir(exist_ok=True)
-    for old in RESULTS.glob("*.xml"):
+    for old in [*RESULTS.glob("*.xml"), *RESULTS.glob("*.deselected")]:
         old.unlink()
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     extra = sys.argv[1:]
@@ -105,8 +137,17 @@ def main() -> int:
         print(f"make test: PostgreSQL is required under CI=true and is not usable: {pg}", file=sys.stderr)
         return 1
 
+    browser = browser_problem() if (ROOT / BROWSER_SUITE).is_dir() else None
+    if browser and ci:
+        print(f"make test: the browser tests are required under CI=true and cannot run: {browser}", file=sys.stderr)
+        return 1
+    sqlite_extra = ["-m", "not postgres and not live_browser"]
+    if browser:
+        skipped_suites.append(f"{BROWSER_SUITE}: {browser}")
+        sqlite_extra.append(f"--ignore={BROWSER_SUITE}")
+
     sqlite_env = {"DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None}
-    if run_phase("sqlite", ["tests"], sqlite_env, ["-m", "not postgres and not browser", *extra]):
+    if run_phase("sqlite", ["tests"], sqlite_env, [*sqlite_extra, *extra]):
         failed_phases.append("sqlite")
 
     suites = [s for s in SERVER_SUITES if (ROOT / s).is_dir()]
@@ -115,18 +156,21 @@ def main() -> int:
     elif suites:
         if run_phase("postgres", suites, {"DATABASE_URL": POSTGRES_URL}, extra):
             failed_phases.append("postgres")
+    postgres_only = read_deselected("sqlite")
+    outside_suites = [t for t in postgres_only if not any(t.startswith(s.rstrip("/") + "/") for s in suites)]
+    never_run = postgres_only if pg else outside_suites
+    if outside_suites:  # marked for PostgreSQL, but no phase would ever run them
+        failed_phases.append("postgres (PostgreSQL-only tests outside SERVER_SUITES)")
 
-    browser_suites = [s for s in BROWSER_SUITES if (ROOT / s).is_dir()]
-    browser = pg or browser_problem()
-    if browser and browser_suites:
-        if ci:
-            print(f"make test: the browser phase is required under CI=true and cannot run: {browser}", file=sys.stderr)
-            failed_phases.append("browser")
-        else:
-            skipped_suites.append(f"{', '.join(browser_suites)} (PostgreSQL + Redis + Chromium): {browser}")
-    elif browser_suites:
-        browser_env = {"DATABASE_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL, "REDIS_URL": None}
-        if run_phase("browser", browser_suites, browser_env, extra):
+    live = browser or pg or redis_problem() if (ROOT / BROWSER_SUITE).is_dir() else None
+    if live and ci:
+        print(f"make test: the live browser tests are required under CI=true and cannot run: {live}", file=sys.stderr)
+        failed_phases.append("browser")
+    elif live:
+        skipped_suites.append(f"{BROWSER_SUITE} -m live_browser (PostgreSQL + Redis + Chromium): {live}")
+    elif (ROOT / BROWSER_SUITE).is_dir():
+        live_env = {"DATABASE_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL, "REDIS_URL": None}
+        if run_phase("browser", [BROWSER_SUITE], live_env, ["-m", "live_browser", *extra]):
             failed_phases.append("browser")
 
     print("\n===== make test summary")
@@ -137,9 +181,18 @@ def main() -> int:
         print(f"  phase {xml.stem:9s} {p} passed, {f} failed, {s} skipped")
     if failed_phases:
         print(f"  FAILED phases: {', '.join(failed_phases)}")
+    if postgres_only:
+        print(f"  deselected in phase sqlite (PostgreSQL only): {len(postgres_only)} tests, "
+              f"{len(postgres_only) - len(never_run)} of them run in phase postgres")
+        for line in describe_tests(postgres_only):
+            print(f"    {line}")
+    if never_run:
+        print(f"  !!! NOT RUN: {len(never_run)} PostgreSQL-only tests ran in no phase "
+              f"({'PostgreSQL phase skipped' if pg else 'outside SERVER_SUITES'})")
     for why in skipped_suites:
         print(f"  !!! SKIPPED SUITE: {why}")
-    print(f"total: {total[0]} passed, {total[1]} failed, {total[2]} skipped")
+    print(f"total: {total[0]} passed, {total[1]} failed, {total[2]} skipped, "
+          f"{len(postgres_only)} deselected in phase sqlite")
     return 1 if failed_phases else 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import threading
 import time
 import zlib
@@ -15,6 +16,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.auth import APIKeyPrincipal
 from orchestrator.ingest import ingest_batch
 
 
@@ -46,7 +48,29 @@ def decoded_body(body: bytes, content_encoding: str, max_bytes: int) -> bytes:
     return data
 
 
-def events_of(data: bytes, max_events: int) -> list:
+STRUCTURE = b"{[,"  # every JSON value but the first opens a container or follows a comma
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def json_values_at_most(data: bytes, max_values: int) -> None:
+    """Refuse (413) a body that would decode into more than `max_values` JSON values, before decoding it.
+
+    Decoding builds one Python object per value: 16 MiB of `{},{},...` (16 KB gzipped)
+    would take 400 MB and a second of CPU. Counting brackets and commas is a fast upper
+    bound; only a body over the budget is counted again outside its strings (a log
+    message full of commas is not many values).
+    """
+    if len(data) - len(data.translate(None, STRUCTURE)) <= max_values:
+        return
+    outside_strings = JSON_STRING.sub(b'""', data)
+    values = len(outside_strings) - len(outside_strings.translate(None, STRUCTURE))
+    if values > max_values:
+        raise BadBatch(f"batch holds about {values} JSON values; the limit is {max_values} (send smaller batches)",
+                       status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+def events_of(data: bytes, max_events: int, max_values: int) -> list:
+    json_values_at_most(data, max_values)
     try:
         batch = json.loads(data)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
@@ -110,6 +134,17 @@ BATCH_RESPONSE = inline_serializer(
 ERROR_RESPONSE = inline_serializer("EventBatchError", {"error": serializers.CharField()})
 
 
+STORED_BY_CHARS = 150  # the rows' stored_by column
+
+
+def sender_of(request) -> str:
+    """What rows this request stores record as `stored_by`: the API key's name, or the logged-in user."""
+    key = getattr(request.user, "key", None)
+    if isinstance(request.user, APIKeyPrincipal) and key is not None:
+        return key.name
+    return f"session:{request.user.get_username()}"[:STORED_BY_CHARS]
+
+
 class EventBatchView(APIView):
     required_scope = "ingest"
     parser_classes = [JSONParser]  # documents the media type; the body is read by `decoded_body`
@@ -126,7 +161,7 @@ class EventBatchView(APIView):
         responses={
             200: BATCH_RESPONSE,
             400: OpenApiResponse(ERROR_RESPONSE, description="body is not JSON or not {\"events\": [...]}"),
-            401: OpenApiResponse(ERROR_RESPONSE, description="no API key, or an unknown or revoked one"),
+            401: OpenApiResponse(ERROR_RESPONSE, description="no API key, or an unknown, revoked or expired one"),
             403: OpenApiResponse(ERROR_RESPONSE, description="the key's scope is neither ingest nor admin"),
             413: OpenApiResponse(ERROR_RESPONSE, description="too many events or bytes in one batch"),
             415: OpenApiResponse(ERROR_RESPONSE, description="a Content-Encoding other than gzip"),
@@ -145,7 +180,7 @@ class EventBatchView(APIView):
                 data = decoded_body(
                     request.body, request.headers.get("Content-Encoding", ""), settings.ORCHESTRATOR_MAX_BATCH_BYTES
                 )
-                events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS)
+                events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS, settings.ORCHESTRATOR_MAX_BATCH_VALUES)
             except BadBatch as exc:
                 return Response({"error": str(exc)}, status=exc.status_code)
-            return Response(ingest_batch(events).as_response())
+            return Response(ingest_batch(events, stored_by=sender_of(request)).as_response())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -17,12 +16,13 @@ from orchestrator.models import FlowRun, FlowRunState, TaskRun, TaskRunState
 
 
 NEWEST_FIRST = (
-    "Ordered by `created`, newest first. Cursor-paginated: follow `next`; 50 per page, `page_size` up to 500. "
+    "Ordered by `created`, newest first. Cursor-paginated: follow `next`; 50 per page, `page_size` up to 500; "
+    "a page ends early at about 4 MiB, and fields over 4,096 characters (16 KiB of JSON) are cut in lists "
+    "(`truncated` names them; the run's own endpoint has them whole). "
     "Datetime filters without a timezone are read as UTC. A bad filter value is a 400 naming the filter."
 )
 
-# Only the flow's name is joined in, not whole flow run rows (half the parsing per page).
-TASK_RUNS = TaskRun.objects.annotate(flow_name=F("flow_run__flow__name"))
+TASK_RUNS = TaskRun.objects.with_flow_name()
 
 
 def parse_run_id(raw: str, kind: str) -> uuid.UUID:
@@ -67,14 +67,28 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(timeline)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(summary="One entry of the run's state timeline, its message and error whole")
+    @action(detail=True, url_path=r"states/(?P<state_id>[^/]+)", serializer_class=StateRecordSerializer,
+            filter_backends=[])
+    def state(self, request, pk=None, state_id=None) -> Response:
+        run_id = self.existing_run_id()
+        try:
+            entry = self.state_model.objects.filter(**{self.state_run_field: run_id}, pk=uuid.UUID(state_id)).first()
+        except ValueError:
+            entry = None
+        if entry is None:
+            raise NotFound(f"no state {state_id[:100]!r} in this {self.kind}'s timeline")
+        return Response(self.get_serializer(entry).data)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Flow runs, newest first", description=NEWEST_FIRST),
     retrieve=extend_schema(summary="One flow run"),
+    state=extend_schema(operation_id="flow_runs_state_retrieve"),
 )
 class FlowRunViewSet(RunViewSet):
     kind = "flow run"
-    queryset = FlowRun.objects.annotate(flow_name=F("flow__name"))
+    queryset = FlowRun.objects.with_flow_name()
     serializer_class = FlowRunSerializer
     filterset_class = FlowRunFilter
     state_model = FlowRunState
@@ -104,7 +118,7 @@ class FlowRunViewSet(RunViewSet):
     )
     def task_runs(self, request, pk=None):
         flow_run_id = self.existing_run_id()
-        task_runs = TASK_RUNS.filter(flow_run_id=flow_run_id)
+        task_runs = TASK_RUNS.of_flow_run(flow_run_id)
         page = self.paginate_queryset(task_runs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -112,6 +126,7 @@ class FlowRunViewSet(RunViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Task runs across flow runs, newest first", description=NEWEST_FIRST),
     retrieve=extend_schema(summary="One task run"),
+    state=extend_schema(operation_id="task_runs_state_retrieve"),
 )
 class TaskRunViewSet(RunViewSet):
     kind = "task run"

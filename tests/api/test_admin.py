@@ -82,3 +82,33 @@ def test_runs_are_read_only(admin_client, db):
     page = admin_client.get(f"/admin/orchestrator/flowrun/{run.pk}/change/")
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+
+
+def test_key_list_shows_scope_expiry_and_last_use(admin_client, db):
+    from datetime import datetime, timezone
+
+    used = APIKey.issue("used-key", "admin")[0]
+    used.last_used = datetime(2026, 11, 20, 8, 15, tzinfo=timezone.utc)
+    used.expires_at = datetime(2027, 2, 18, 8, 15, tzinfo=timezone.utc)
+    used.save(update_fields=["last_used", "expires_at"])
+    html = admin_client.get("/admin/api/apikey/").content.decode()
+    for column in ["Scope", "Expires at", "Last used", "Status"]:
+        assert column in html, column
+    assert "Nov. 20, 2026" in html  # its last use
+    assert "Feb. 18, 2027" in html  # its expiry
+
+
+def test_key_status_says_active_expired_or_revoked(admin_client, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    APIKey.issue("live-key", "read", expires_in=timedelta(days=1))
+    expired = APIKey.issue("expired-key", "read", expires_in=timedelta(days=1))[0]
+    APIKey.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    APIKey.issue("revoked-key", "read")[0].revoke()
+    for status, name in [("active", "live-key"), ("expired", "expired-key"), ("revoked", "revoked-key")]:
+        html = admin_client.get(f"/admin/api/apikey/?status={status}").content.decode()
+        assert name in html, status
+        others = {"live-key", "expired-key", "revoked-key"} - {name}
+        assert not any(other in html for other in others), status

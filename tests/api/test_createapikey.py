@@ -1,10 +1,12 @@
-"""`manage.py createapikey NAME [--scope ingest|read|admin]`."""
+"""`manage.py createapikey NAME [--scope ingest|read|admin] [--expires-in 90d]`."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from api.models import APIKey, hash_key
 
@@ -68,3 +70,34 @@ def test_each_call_issues_a_different_key():
     first, _ = run("a")
     second, _ = run("a")
     assert first.splitlines()[-1] != second.splitlines()[-1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, lifetime", [("90d", timedelta(days=90)), ("12h", timedelta(hours=12)),
+                                            ("30m", timedelta(minutes=30)), ("2w", timedelta(weeks=2))])
+def test_expires_in_sets_the_expiry(text, lifetime):
+    before = timezone.now()
+    run("ci", "--expires-in", text)
+    key = APIKey.objects.get()
+    assert before + lifetime <= key.expires_at <= timezone.now() + lifetime
+
+
+@pytest.mark.django_db
+def test_expiry_is_said_on_stderr():
+    _, err = run("ci", "--expires-in", "90d")
+    assert "expires" in err
+
+
+@pytest.mark.django_db
+def test_without_expires_in_the_key_never_expires():
+    _, err = run("ci")
+    assert APIKey.objects.get().expires_at is None
+    assert "never expires" in err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["90", "0d", "-1d", "ninety days", "90y", ""])
+def test_bad_expires_in_is_refused_with_an_example(text):
+    with pytest.raises(CommandError, match="90d"):
+        run("ci", f"--expires-in={text}")
+    assert not APIKey.objects.exists()

@@ -1,5 +1,6 @@
-"""Browser tests: headless Chromium (Debian's, through Playwright) against a live Daphne
-on a fresh PostgreSQL database with REDIS_URL set, as a person would use the dashboard.
+"""Live browser tests (marked `live_browser`): headless Chromium (Debian's, through Playwright)
+against a live Daphne on a fresh PostgreSQL database with REDIS_URL set, as a person would
+use the dashboard. The fixtures here serve modules that ask for `daphne_server`.
 
 Needs PostgreSQL (DATABASE_URL, as `make test`'s browser phase sets it), Redis
 (TEST_REDIS_URL, default redis://127.0.0.1:6379/0) and /usr/bin/chromium. Without
@@ -36,12 +37,6 @@ VIEWPORT = {"width": 1366, "height": 768}  # the laptop screen the dashboard mus
 STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
               "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 STEP = 30_000  # ms any one thing may take to appear in the browser on a loaded machine
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
-            item.add_marker(pytest.mark.browser)
 
 
 def _reachable(url: str, default_port: int) -> bool:

@@ -16,6 +16,7 @@ from tests.browser.conftest import ROOT, STEP, log_in
 from tests.browser.live_flow import FAILURE, FLOW_NAME, NEEDLE
 from tests.shipping.live_server import wait_until
 
+pytestmark = pytest.mark.live_browser
 SAME_DOCUMENT = "window.__sameDocument = true"  # gone if the page reloads
 
 

@@ -254,27 +254,6 @@ def test_page_path_maps_to_its_groups(page, groups):
     assert consumers.groups_for_path(path) == groups
 
 
-def test_page_that_changes_its_url_switches_groups_and_refreshes(channel_layer, renders, signed_in):
-    fr = new_id()
-
-    async def scenario():
-        communicator = socket("/", signed_in)
-        assert (await communicator.connect(timeout=RECEIVE))[0]
-        await frame(communicator)
-        await communicator.send_to(text_data=json.dumps({"page": f"/flow-runs/{fr}/?level=WARNING"}))
-        refreshed = await frame(communicator)
-        await channel_layer.group_send(broadcast.flow_run_group(fr), {
-            "type": "flow_run.changed", "flow_run_id": fr, "task_run_ids": [], "logs": True})
-        update = await frame(communicator)
-        await communicator.disconnect()
-        return refreshed, update
-
-    refreshed, update = async_to_sync(scenario)()
-    assert refreshed == {"refresh": f"/flow-runs/{fr}/", "user": "ada"}
-    assert update == {"flow_run_ids": [fr], "task_run_ids": [], "logs": True, "workers": False}
-    assert renders[1][:2] == (f"/flow-runs/{fr}/", "level=WARNING")
-
-
 def test_a_failed_render_keeps_the_socket_and_the_next_push_refreshes_all(channel_layer, renders, signed_in,
                                                                           monkeypatch):
     recording = fragments.render_update

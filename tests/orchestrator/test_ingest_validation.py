@@ -205,7 +205,8 @@ def test_parameters_nested_too_deeply_are_rejected():
     deep: list = []
     for _ in range(5000):
         deep = [deep]
-    assert rejection(flow_run_created(new_id(), parameters={"x": deep})) == "`parameters`: is nested too deeply"
+    error = rejection(flow_run_created(new_id(), parameters={"x": deep}))
+    assert error == "`parameters`: is nested 5002 levels deep; the limit is 64"
 
 
 def test_deep_parameters_with_nul_characters_are_stored_or_rejected_not_raised():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sdk import flow, task
-from sdk import results
+from sdk.caching import result_store as results
 from sdk.cache_policies import (
     DEFAULT,
     FLOW_PARAMETERS,
@@ -25,7 +25,7 @@ from sdk.cache_policies import (
     CacheKeyFnError,
 )
 from sdk.events import MemorySink, set_sink
-from sdk.results import ResultStoreWarning, get_result_store
+from sdk.caching.result_store import ResultStoreWarning, get_result_store
 from sdk.states import StateType
 
 ROOT = Path(__file__).resolve().parents[2]

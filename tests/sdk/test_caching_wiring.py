@@ -44,7 +44,7 @@ class FakeStore:
 @pytest.fixture
 def store(monkeypatch):
     fake = FakeStore()
-    monkeypatch.setattr("sdk.results.get_result_store", lambda: fake)
+    monkeypatch.setattr("sdk.caching.result_store.get_result_store", lambda: fake)
     return fake
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from sdk import flow, get_run_logger, task
-from sdk.runs import TaskRun
+from sdk.engine.runs import TaskRun
 from sdk.states import Completed, Pending, Running, StateType
 
 STATE_TYPES = {t.value for t in StateType}
@@ -120,7 +120,7 @@ def test_created_event_of_a_trivial_task_holds_no_value_tracked_by_the_gc_and_en
 
 @pytest.mark.parametrize("state", [Pending, Running, lambda: Completed(data=42)], ids=["Pending", "Running", "Completed"])
 def test_a_state_event_with_atomic_values_is_not_tracked_by_the_gc(sink, state):
-    run = TaskRun("t-1", "t-key", "t", str(uuid.uuid4()), None, (), ())
+    run = TaskRun(name="t-1", task_key="t-key", task_name="t", flow_run_id=str(uuid.uuid4()), parent_task_run_id=None)
     run.set_state(state())
     (event,) = sink.events
     assert gc.is_tracked(event) is False

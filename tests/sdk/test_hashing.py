@@ -1,4 +1,4 @@
-"""sdk.hashing: task keys and value hashes that are the same in every process."""
+"""sdk.caching.hashing: task keys and value hashes that are the same in every process."""
 from __future__ import annotations
 
 import collections
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sdk.hashing import UnhashableError, hash_objects, hash_source, task_key
+from sdk.caching.hashing import UnhashableError, hash_objects, hash_source, task_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,13 +106,13 @@ def test_task_key_differs_by_function():
 
 
 def test_task_key_is_the_same_in_processes_with_different_hash_seeds(sample_module, tmp_path):
-    code = "import hashing_sample; from sdk.hashing import task_key; print(task_key(hashing_sample.add, 'add'))"
+    code = "import hashing_sample; from sdk.caching.hashing import task_key; print(task_key(hashing_sample.add, 'add'))"
     expected = task_key(sample_module.add, "add")
     assert run_python(code, "1", tmp_path) == run_python(code, "2", tmp_path) == expected
 
 
 def test_hash_objects_is_the_same_in_processes_with_different_hash_seeds(sample_module, tmp_path):
-    code = "import hashing_sample; from sdk.hashing import hash_objects; print(hash_objects(hashing_sample.VALUE))"
+    code = "import hashing_sample; from sdk.caching.hashing import hash_objects; print(hash_objects(hashing_sample.VALUE))"
     expected = hash_objects(sample_module.VALUE)
     assert run_python(code, "1", tmp_path) == run_python(code, "99", tmp_path) == expected
 

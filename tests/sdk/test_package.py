@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import sdk
+import sdk.events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,11 +32,26 @@ def test_public_names_of_the_spec_import():
     assert {"DEFAULT", "INPUTS", "TASK_SOURCE", "FLOW_PARAMETERS", "RUN_ID", "NO_CACHE"} <= set(dir(cache_policies))
 
 
-def test_flush_is_the_event_flush():
-    import sdk.events
+class UnacknowledgingSink(sdk.events.NullSink):
+    """A sink whose server never acknowledges: flush reports it and the timeout it was given."""
 
-    assert sdk.flush is sdk.events.flush
-    assert sdk.flush(timeout=1) is True
+    def __init__(self) -> None:
+        self.timeouts: list[float | None] = []
+
+    def flush(self, timeout: float | None = None) -> bool:
+        self.timeouts.append(timeout)
+        return False
+
+
+def test_flush_asks_the_active_sink_and_returns_its_answer():
+    sink = UnacknowledgingSink()
+    old = sdk.events.set_sink(sink)
+    try:
+        assert sdk.flush is sdk.events.flush
+        assert sdk.flush(timeout=1) is False
+    finally:
+        sdk.events.set_sink(old)
+    assert sink.timeouts == [1]
 
 
 def test_import_sdk_works_without_django():

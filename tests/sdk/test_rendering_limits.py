@@ -1,7 +1,7 @@
 """A huge argument renders to a bounded, still-informative event payload."""
 import json
 
-from sdk.rendering import MAX_RENDERED, render_parameters
+from sdk.engine.rendering import MAX_RENDERED, render_parameters
 
 
 def test_a_list_of_millions_of_items_renders_to_a_bounded_size_with_a_count_of_the_rest():

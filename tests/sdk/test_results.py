@@ -1,4 +1,4 @@
-"""sdk.results: the file result store under $ORCHESTRATOR_HOME/results."""
+"""sdk.caching.result_store: the file result store under $ORCHESTRATOR_HOME/results."""
 from __future__ import annotations
 
 import os
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sdk import results
-from sdk.results import FileResultStore, ResultStoreWarning, UnpersistableResultError, get_result_store
+from sdk.caching import result_store as results
+from sdk.caching.result_store import FileResultStore, ResultStoreWarning, UnpersistableResultError, get_result_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,7 +178,7 @@ def test_an_entry_written_for_another_key_is_not_returned(store):
 
 WRITER = """
 import sys
-from sdk.results import get_result_store
+from sdk.caching.result_store import get_result_store
 store, marker = get_result_store(), int(sys.argv[1])
 for i in range(40):
     store.write("shared", bytes([marker]) * 500_000 + bytes([i]))

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from sdk import flow, task
-from sdk.retries import next_delay
+from sdk.engine.retries import next_delay
 
 from .conftest import created, run_events, state_names
 
@@ -53,13 +53,16 @@ def test_number_retry_delay_waits_between_attempts():
 
 
 def test_list_retry_delays_are_used_in_order_and_the_last_repeats():
-    assert [next_delay([1.0, 2.0], None, i) for i in range(4)] == [1.0, 2.0, 2.0, 2.0]
+    assert [next_delay([1.0, 2.0], retries_done=i) for i in range(4)] == [1.0, 2.0, 2.0, 2.0]
 
 
-def test_list_retry_delays_apply_to_a_task():
+def test_list_retry_delays_apply_to_a_task(sink):
     fn, calls = flaky(2)
-    task(retries=2, retry_delay_seconds=[0.0, 0.2])(fn)()
-    assert calls[1] - calls[0] < 0.15 and calls[2] - calls[1] >= 0.19
+    task(retries=2, retry_delay_seconds=[0.0, 0.2], name="listed")(fn)()
+    (run,) = created(sink, "task_run", "listed")
+    waits = [e["state_message"] for e in run_events(sink, run["task_run_id"]) if e.get("state_name") == "AwaitingRetry"]
+    assert waits == ["Retry 1/2 will start 0 second(s) from now", "Retry 2/2 will start 0.2 second(s) from now"]
+    assert calls[2] - calls[1] >= 0.19  # a sleep is never shorter than asked, however busy the machine
 
 
 def test_callable_retry_delay_gets_the_retry_count():
@@ -75,12 +78,12 @@ def test_callable_retry_delay_gets_the_retry_count():
 
 
 def test_jitter_spreads_the_delay_around_its_value():
-    delays = {next_delay(10.0, 0.5, 0) for _ in range(50)}
+    delays = {next_delay(10.0, jitter=0.5, retries_done=0) for _ in range(50)}
     assert all(5.0 <= d <= 15.0 for d in delays) and len(delays) > 1
 
 
 def test_jitter_never_makes_a_negative_delay():
-    assert all(next_delay(1.0, 3.0, 0) >= 0 for _ in range(50))
+    assert all(next_delay(1.0, jitter=3.0, retries_done=0) >= 0 for _ in range(50))
 
 
 def test_retry_condition_fn_can_stop_retries():

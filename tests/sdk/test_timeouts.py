@@ -12,19 +12,24 @@ from sdk.exceptions import FlowRunTimeout, TaskRunTimeout
 from .conftest import created, state_names
 
 
-def test_task_past_its_timeout_ends_timed_out_within_half_a_second(sink):
+# The bodies below wait up to a minute; returning within NOT_WAITING_FOR_THE_BODY seconds shows the
+# caller stopped waiting at the timeout (the margin is for a loaded machine; speed belongs in bench/).
+NOT_WAITING_FOR_THE_BODY = 15
+
+
+def test_task_past_its_timeout_ends_timed_out_without_waiting_for_the_body(sink):
     release = threading.Event()
 
     @task(timeout_seconds=0.3)
     def sleepy():
-        release.wait(30)
+        release.wait(60)
 
     start = time.monotonic()
     with pytest.raises(TaskRunTimeout):
         sleepy()
     elapsed = time.monotonic() - start
     release.set()
-    assert 0.3 <= elapsed < 0.8
+    assert 0.3 <= elapsed < NOT_WAITING_FOR_THE_BODY
     (run,) = created(sink, "task_run", "sleepy")
     assert state_names(sink, run["task_run_id"])[-1] == "TimedOut"
 
@@ -42,7 +47,7 @@ def test_timed_out_submitted_task_does_not_block_the_flow():
 
     @task(timeout_seconds=0.2)
     def sleepy():
-        release.wait(30)
+        release.wait(60)
 
     @flow
     def f():
@@ -51,7 +56,7 @@ def test_timed_out_submitted_task_does_not_block_the_flow():
     start = time.monotonic()
     error = f()
     release.set()
-    assert isinstance(error, TaskRunTimeout) and time.monotonic() - start < 2
+    assert isinstance(error, TaskRunTimeout) and time.monotonic() - start < NOT_WAITING_FOR_THE_BODY
 
 
 def test_task_within_its_timeout_completes():
@@ -71,15 +76,19 @@ def test_task_with_timeout_sees_its_run_context():
 
 def test_timed_out_task_can_be_retried():
     calls = []
+    release = threading.Event()
 
-    @task(timeout_seconds=0.1, retries=1)
+    @task(timeout_seconds=1, retries=1)
     def slow_once():
         calls.append(1)
         if len(calls) == 1:
-            time.sleep(0.5)
+            release.wait(60)  # only the first attempt overruns; the second returns at once
         return len(calls)
 
-    assert slow_once() == 2
+    try:
+        assert slow_once() == 2
+    finally:
+        release.set()
 
 
 def test_nested_task_timeout_fails_the_parent_not_times_it_out():
@@ -100,13 +109,13 @@ def test_flow_past_its_timeout_ends_timed_out_and_raises(sink):
 
     @flow(timeout_seconds=0.3)
     def slow_flow():
-        release.wait(30)
+        release.wait(60)
 
     start = time.monotonic()
     with pytest.raises(FlowRunTimeout):
         slow_flow()
     release.set()
-    assert time.monotonic() - start < 0.8
+    assert time.monotonic() - start < NOT_WAITING_FOR_THE_BODY
     (run,) = created(sink, "flow_run", "slow-flow")
     assert state_names(sink, run["flow_run_id"])[-1] == "TimedOut"
 
@@ -116,7 +125,7 @@ def test_flow_timeout_covers_waiting_for_its_tasks():
 
     @task
     def slow():
-        release.wait(30)
+        release.wait(60)
 
     @flow(timeout_seconds=0.3)
     def f():
@@ -126,4 +135,4 @@ def test_flow_timeout_covers_waiting_for_its_tasks():
     with pytest.raises(FlowRunTimeout):
         f()
     release.set()
-    assert time.monotonic() - start < 0.8
+    assert time.monotonic() - start < NOT_WAITING_FOR_THE_BODY

@@ -7,8 +7,21 @@ import threading
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from sdk.shipping import ShippingSink
+from sdk.shipping.spool import read_records
+
+
+def spooled_events(directory: Path) -> list[dict]:
+    """Every event in a spool directory, file by file (oldest first); [] when there is none."""
+    if not directory.exists():
+        return []
+    found: list[dict] = []
+    for name in sorted(directory.iterdir()):
+        with open(name, "rb") as f:
+            found += [event for event, _ in read_records(f)]
+    return found
 
 
 def now() -> str:
@@ -116,7 +129,8 @@ class StubServer:
                 pass
 
             def do_POST(self) -> None:
-                status, body = outer.answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, body = outer.answer_request(dict(self.headers), body)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -130,6 +144,10 @@ class StubServer:
 
     def answer(self, body: bytes) -> tuple[int, dict]:
         raise NotImplementedError
+
+    def answer_request(self, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+        """Override to look at the request's headers too."""
+        return self.answer(body)
 
     def close(self) -> None:
         self.httpd.shutdown()

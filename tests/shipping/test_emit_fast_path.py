@@ -45,7 +45,7 @@ def test_past_the_bound_events_spill_to_disk_and_memory_stays_bounded(tmp_path):
         deadline = time.monotonic() + 5
         while sink.stats["spooled"] + in_memory < 1_000 and time.monotonic() < deadline:
             time.sleep(0.01)
-            in_memory = len([e for e in sink._queue if isinstance(e, dict)]) + len(sink._inflight or [])
+            in_memory = len([e for e in sink._queue if isinstance(e, dict)]) + len(sink.delivery.inflight or [])
         assert sink.stats["spooled"] + in_memory >= 1_000
     finally:
         sink.close(0.1)

@@ -8,31 +8,21 @@ import signal
 import time
 
 from sdk.shipping import ShippingSink
-from sdk.spool import read_records
 from tests.shipping.live_server import wait_until
-from tests.shipping.helpers import log_event, synthetic_flow
+from tests.shipping.helpers import log_event, spooled_events, synthetic_flow
 
 
-def spooled_ids(directory) -> set[str]:
-    ids = set()
-    for name in os.listdir(directory):
-        with open(directory / name, "rb") as f:
-            ids.update(event["id"] for event, _ in read_records(f))
-    return ids
-
-
-def test_emit_costs_a_queue_append(server, home, make_sink):
+def test_emit_is_a_queue_append_that_rarely_takes_the_slow_path(server, home, make_sink, monkeypatch):
+    # What it costs in time is measured in bench/sdk_overhead.py; here, what it does.
     sink = make_sink()
-    events = list(synthetic_flow(4000))  # 16,002 events, built before timing
-    costs = []
+    slow_paths = []
+    real = sink._on_queue_growth
+    monkeypatch.setattr(sink, "_on_queue_growth", lambda: slow_paths.append(len(sink._queue)) or real())
+    events = list(synthetic_flow(4000))  # 16,002 events
     for event in events:
-        start = time.perf_counter()
         sink.emit(event)
-        costs.append(time.perf_counter() - start)
-    costs.sort()
-    # A deque append is well under a microsecond; leave room for a loaded CI machine.
-    assert costs[len(costs) // 2] < 20e-6, f"median emit took {costs[len(costs) // 2] * 1e6:.1f} µs"
-    assert sum(costs) < 0.5
+    # Starting the thread, then about once per batch the thread takes (5,000 events): never per event.
+    assert 1 <= len(slow_paths) <= 1 + len(events) // 1000, slow_paths
     assert sink.flush(60)
     server.db.assert_holds(events)
     sink.close()
@@ -46,16 +36,17 @@ def test_full_queue_spills_to_disk_without_blocking(server, home, make_sink):
         first = [log_event(f"first {i}") for i in range(50)]
         for event in first:
             sink.emit(event)
-        wait_until(lambda: sink._inflight, 10, message="the shipping thread to be stuck in a request")
+        wait_until(lambda: sink.delivery.inflight, 10, message="the shipping thread to be stuck in a request")
         events = [log_event(f"spilled {i}") for i in range(5000)]
         start = time.perf_counter()
         for event in events:
             sink.emit(event)
         elapsed = time.perf_counter() - start
-        assert elapsed < 2.0, f"5,000 emits with a full queue took {elapsed:.2f}s"
+        # Blocking on the hung request would take its 60 s timeout; the margin is for a loaded machine.
+        assert elapsed < 20, f"5,000 emits with a full queue took {elapsed:.2f}s"
         # Nothing dropped: the queue holds what fits, the spool the rest, already on disk.
         in_memory = {e["id"] for e in sink._queue}
-        on_disk = spooled_ids(sink.spool.directory)
+        on_disk = {e["id"] for e in spooled_events(sink.spool.directory)}
         assert len(in_memory) == 100
         assert in_memory | on_disk == {e["id"] for e in events}
         assert not in_memory & on_disk

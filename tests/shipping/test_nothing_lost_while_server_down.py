@@ -12,7 +12,7 @@ import threading
 import time
 
 from sdk import events, flow, get_run_logger, task
-from sdk.spool import Spool, encode_record, read_records, spool_dir
+from sdk.shipping.spool import Spool, encode_record, read_records, spool_dir
 from tests.shipping.live_server import ROOT, wait_until
 from tests.shipping.helpers import RecordingSink, log_event
 
@@ -120,7 +120,7 @@ def test_torn_last_record_is_skipped_on_replay(server, home, shipping_log, make_
 
 KILLED_WRITER = textwrap.dedent("""
     import sys
-    from sdk.spool import Spool
+    from sdk.shipping.spool import Spool
     spool = Spool(sys.argv[1])
     i = 0
     while True:

@@ -24,7 +24,7 @@ def exercise(url: str, key: str | None, home, shipping_log) -> list[str]:
         assert events.flush(0.3) is False
         for i in range(200):
             events.emit(log_event(f"more {i}"))
-        wait_until(lambda: sink._failures >= 4, 20, message="several failed attempts")
+        wait_until(lambda: sink.backoff.failures >= 4, 20, message="several failed attempts")
         sink.close(0.2)
     finally:
         events.set_sink(old)

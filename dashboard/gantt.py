@@ -1,0 +1,147 @@
+"""A flow run's timeline: one bar per task run on a shared time axis.
+
+The server computes every bar as SVG x/width over a 0..1000 track, so a page of
+thousands of rows needs no script and no inline style. A retried task run's bar
+holds one segment per attempt, coloured by how that attempt ended.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from dashboard.charts import svg_number
+from dashboard.templatetags.runs import duration
+from orchestrator.models import FlowRun, TaskRun, TaskRunState
+
+TRACK = 1000.0
+MIN_WIDTH = 2.0  # a run of a few ms still shows as a sliver
+PAGE_SIZE = 250  # rows per Gantt page: a flow of 10,000 task runs is 40 light pages, not one frozen tab
+TICKS = 6
+FAILED_TYPES = ("FAILED", "CRASHED")
+ROW_FIELDS = ("id", "name", "state_type", "state_name", "state_timestamp", "run_count", "start_time", "end_time",
+              "upstream_task_run_ids", "created")
+
+
+@dataclass
+class Bar:
+    state: str  # css suffix: completed, failed, running...
+    x: str  # SVG numbers, formatted once here rather than localized per row by the template
+    width: str
+    title: str
+
+
+@dataclass
+class GanttRow:
+    """What one row shows, resolved here: one-level lookups keep a page of rows cheap to render."""
+
+    id: str
+    name: str
+    state_type: str
+    state_name: str
+    css: str  # the state's css suffix
+    attempts: int
+    bars: list[Bar]
+    upstream: str  # space-separated ids, read by static/js/gantt.js
+    duration: str
+
+
+@dataclass
+class Gantt:
+    start: datetime
+    end: datetime
+    rows: list[GanttRow]
+    total: int
+    page: int
+    pages: int
+    ticks: list[str] = field(default_factory=list)
+    failed_only: bool = False
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.rows) - 1
+
+
+def build_gantt(flow_run: FlowRun, page: int = 1, now: datetime | None = None, failed_only: bool = False) -> Gantt:
+    """The task runs of one Gantt page; `failed_only` keeps the failed and crashed ones (the axis stays the run's)."""
+    now = now or timezone.now()
+    span = TaskRun.objects.timeline_span(flow_run.id)
+    rows_query = TaskRun.objects.of_flow_run(flow_run.id)
+    if failed_only:
+        rows_query = rows_query.filter(state_type__in=FAILED_TYPES)
+    total = rows_query.count() if failed_only else span["count"]
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    starts = [t for t in (flow_run.start_time, span["first_start"], span["first_created"]) if t]
+    start = min(starts) if starts else flow_run.created
+    ends = [t for t in (flow_run.end_time, span["last_end"]) if t]
+    running = not flow_run.is_final or TaskRun.objects.of_flow_run(flow_run.id).filter(end_time__isnull=True,
+                                                                                        start_time__isnull=False).exists()
+    end = max(ends + ([now] if running or not ends else []))
+    if end <= start:
+        end = start + timedelta(seconds=1)
+    scale = TRACK / (end - start).total_seconds()
+
+    runs = list(rows_query.only(*ROW_FIELDS)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE])
+    retried = [run.id for run in runs if run.run_count > 1]
+    attempts = attempts_by_run(retried) if retried else {}
+
+    def place(begin: datetime, finish: datetime) -> tuple[str, str]:
+        x = min(max(0.0, (begin - start).total_seconds() * scale), TRACK - MIN_WIDTH)
+        width = min(max(MIN_WIDTH, (finish - begin).total_seconds() * scale), TRACK - x)
+        return svg_number(x), svg_number(width)
+
+    rows = []
+    for run in runs:
+        bars = []
+        if run.id in attempts:
+            for state, begin, finish, number in attempts[run.id]:
+                x, width = place(begin, finish or now)
+                bars.append(Bar(state, x, width, f"attempt {number}: {state}, {duration((finish or now) - begin)}"))
+        elif run.start_time:
+            finish = run.end_time or (now if not run.is_final else run.state_timestamp or now)
+            x, width = place(run.start_time, finish)
+            bars.append(Bar((run.state_type or "pending").lower(), x, width, run.state_name or run.state_type))
+        took = (run.end_time or (None if run.is_final else now)) - run.start_time if run.start_time else None
+        rows.append(GanttRow(
+            str(run.id), run.name or str(run.id), run.state_type, run.state_name,
+            run.state_type.lower() if run.state_type else "unknown", run.run_count, bars,
+            " ".join(str(u) for u in run.upstream_task_run_ids or []), duration(took) if took is not None else "",
+        ))
+    ticks = [tick_label(start + (end - start) * i / (TICKS - 1), start, end) for i in range(TICKS)]
+    return Gantt(start, end, rows, total, page, pages, ticks, failed_only)
+
+
+def attempts_by_run(task_run_ids: list) -> dict:
+    """Each attempt of each run: (state it ended in, began, ended or None while running, attempt number)."""
+    states = TaskRunState.objects.filter(task_run_id__in=task_run_ids).order_by("task_run_id", "timestamp", "seq")
+    result: dict = {}
+    open_attempt: dict = {}
+    for state in states.only("task_run_id", "type", "name", "timestamp", "run_count"):
+        runs = result.setdefault(state.task_run_id, [])
+        current = open_attempt.get(state.task_run_id)
+        if state.type == "RUNNING":
+            if current is not None:
+                runs.append(("running", current[0], state.timestamp, current[1]))
+            open_attempt[state.task_run_id] = (state.timestamp, state.run_count or len(runs) + 1)
+        elif current is not None:
+            # An attempt that will be retried ends in AwaitingRetry (a SCHEDULED state): it failed.
+            outcome = "failed" if state.name == "AwaitingRetry" else (state.type or "pending").lower()
+            runs.append((outcome, current[0], state.timestamp, current[1]))
+            open_attempt.pop(state.task_run_id)
+    for run_id, (began, number) in open_attempt.items():
+        result.setdefault(run_id, []).append(("running", began, None, number))
+    return {run_id: attempts for run_id, attempts in result.items() if attempts}
+
+
+def tick_label(moment: datetime, start: datetime, end: datetime) -> str:
+    span = (end - start).total_seconds()
+    if span < 120:
+        offset = (moment - start).total_seconds()
+        return f"+{offset * 1000:.0f}ms" if span < 2 else f"+{offset:.1f}s" if span < 20 else f"+{offset:.0f}s"
+    return moment.strftime("%H:%M:%S")
