@@ -110,8 +110,21 @@ class BrowserProblems:
         self.problems: list[str] = []
 
     def watch(self, page) -> None:
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"{page.url}: console: {msg.text}"))
+        page.on("console", lambda msg: msg.type == "error" and not msg.text.startswith(EXPECTED_CONSOLE_ERRORS)
+                and self.problems.append(f"{page.url}: console: {msg.text}"))
         page.on("pageerror", lambda exc: self.problems.append(f"{page.url}: uncaught: {exc}"))
+
+
+# Names what broke the policy (the browser's own console message does not say where).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('CSP violation: ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') +
+                ' at ' + e.sourceFile + ':' + e.lineNumber + ' sample: ' + e.sample);
+});
+"""
+# htmx reports an out-of-band element without a target as an error; static/js/live-page.js inserts
+# such elements (new rows) on that very event, so it is part of the design, not a fault.
+EXPECTED_CONSOLE_ERRORS = ("htmx:oobErrorNoTarget",)
 
 
 def add_strict_csp(route) -> None:
@@ -130,6 +143,7 @@ def new_context(browser, daphne_server, **options):
     context = browser.new_context(base_url=daphne_server.base_url, viewport=VIEWPORT, **options)
     context.set_default_timeout(STEP)
     context.route("**/*", add_strict_csp)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     problems = BrowserProblems()
     context.on("page", problems.watch)
     return context, problems
