@@ -14,3 +14,45 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API key from `manage.py createapikey`, sent as `Authorization: Bearer <key>`.",
         }
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "what is wrong, for a person"},
+        "details": {"description": "per-parameter or per-field messages, when there are several"},
+    },
+    "required": ["error"],
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait before retrying"}}
+# Every operation can answer these; each view documents its own successes and any others.
+COMMON_ERRORS = {
+    "400": ("a query parameter or the body is invalid; `error` names it", None),
+    "401": ("no API key or session, or an unknown, revoked or expired key", None),
+    "403": ("the key's scope does not allow this request", None),
+    "404": ("no such run, or an invalid pagination cursor", None),
+    "503": ("the database is unavailable; retry after Retry-After seconds", RETRY_AFTER),
+}
+INGEST_ERRORS = {
+    "413": ("too many events or bytes in one batch", None),
+    "429": ("too many requests for this API key; retry after Retry-After seconds", RETRY_AFTER),
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: document the JSON errors every endpoint can answer."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            errors = dict(COMMON_ERRORS)
+            if path.endswith("/events/") and method == "post":
+                errors.update(INGEST_ERRORS)
+            responses = operation.setdefault("responses", {})
+            for status, (description, headers) in errors.items():
+                response = responses.setdefault(status, {"description": description})
+                response.setdefault("content", {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}})
+                if headers:
+                    response.setdefault("headers", {}).update(headers)
+    return result

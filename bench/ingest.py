@@ -7,7 +7,8 @@ Creates a fresh database `orch_bench_<pid>` next to $BENCH_POSTGRES_URL's (defau
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, starts one Daphne
 process on a free port, measures, and drops the database. Prints one table:
 events/s for batches of 500 and 5,000 events of a realistic mix (one client,
-then two at once; medians), the server's and PostgreSQL's CPU time per event
+then two at once on one server process, then on two; medians), the floor of
+PostgreSQL's own executemany rate measured in the same run, the server's and PostgreSQL's CPU time per event
 (robust when other processes share the machine), then the p50/p95 latency of
 two list endpoints after COPYing 1,000,000 task runs (about 2% FAILED).
 Targets: >= 20,000 events/s ingested; list queries < 50 ms p95 at 1M task runs.
@@ -174,8 +175,32 @@ def measure_ingest(client: httpx.Client, server_pid: int, database: str, batch: 
     return rates, cpu, db_cpu
 
 
-def measure_concurrent_ingest(base: str, key: str, clients: int, batch: int, total: int, runs: int) -> list[float]:
-    """Events/s with `clients` clients posting at once (each its own connection), `total` events in all."""
+def measure_executemany(url: str, batch: int, total: int, runs: int) -> list[float]:
+    """The floor: rows/s that psycopg's executemany inserts into orchestrator_log, one transaction
+    per batch, from this process: what PostgreSQL itself takes, with no HTTP, JSON or Django."""
+    sql = ("INSERT INTO orchestrator_log (id, flow_run_id, task_run_id, level, logger, message, timestamp, seq) "
+           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+    rates = []
+    with psycopg.connect(url) as conn:
+        for _ in range(runs):
+            rows = [(uuid.uuid4(), None, None, 20, "bench", f"line {i}", T0 + timedelta(microseconds=i), i)
+                    for i in range(total)]
+            started = time.perf_counter()
+            for i in range(0, total, batch):
+                with conn.cursor() as cursor:
+                    cursor.executemany(sql, rows[i : i + batch])
+                conn.commit()
+            rates.append(total / (time.perf_counter() - started))
+        conn.execute("DELETE FROM orchestrator_log WHERE logger = 'bench'")
+        conn.commit()
+    return rates
+
+
+def measure_concurrent_ingest(base: str | list[str], key: str, clients: int, batch: int, total: int,
+                              runs: int) -> list[float]:
+    """Events/s with `clients` clients posting at once (each its own connection), `total` events in all.
+    With a list of base URLs, client i posts to base i (one server process each)."""
+    bases = base if isinstance(base, list) else [base] * clients
     import threading
 
     rates = []
@@ -185,7 +210,7 @@ def measure_concurrent_ingest(base: str, key: str, clients: int, batch: int, tot
         shares = [bodies[i::clients] for i in range(clients)]
         errors: list[BaseException] = []
 
-        def post_all(share: list[bytes]) -> None:
+        def post_all(share: list[bytes], base: str) -> None:
             try:
                 with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
                     for body in share:
@@ -193,7 +218,7 @@ def measure_concurrent_ingest(base: str, key: str, clients: int, batch: int, tot
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=post_all, args=(share,)) for share in shares]
+        threads = [threading.Thread(target=post_all, args=(share, bases[i])) for i, share in enumerate(shares)]
         started = time.perf_counter()
         for t in threads:
             t.start()
@@ -435,10 +460,35 @@ def main() -> int:
                 rows.append(("  PostgreSQL CPU per event", f"{statistics.median(db_cpu):.1f} µs",
                              "backends of the server's pooled database connections (orchestrator/config.py)"))
                 print(f"  ... {rows[-3:]}", file=sys.stderr, flush=True)
+        one_server: dict[int, float] = {}
         for batch in (500, 5_000):
             rates = measure_concurrent_ingest(base, ingest_key, 2, batch, args.events, args.runs)
+            one_server[batch] = statistics.median(rates)
             rows.append((f"ingest, batches of {batch:,} events, 2 clients at once", f"{statistics.median(rates):,.0f} events/s",
                          f"median of {args.runs} x {args.events:,} events; range {min(rates):,.0f}-{max(rates):,.0f}"))
+            print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
+        # A second server process on its own port: each client posts to its own process.
+        port2 = free_port()
+        second = subprocess.Popen([daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port2), "orchestrator.asgi:application"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for_port(port2, second)
+            measure_concurrent_ingest([base, f"http://127.0.0.1:{port2}"], ingest_key, 2, 500, 5_000, 1)  # warm-up
+            for batch in (500, 5_000):
+                rates = measure_concurrent_ingest([base, f"http://127.0.0.1:{port2}"], ingest_key, 2, batch,
+                                                  args.events, args.runs)
+                rows.append((f"ingest, batches of {batch:,} events, 2 clients, 2 server processes",
+                             f"{statistics.median(rates):,.0f} events/s",
+                             f"{statistics.median(rates) / one_server[batch]:.2f}x one process (target 1.7x); "
+                             f"range {min(rates):,.0f}-{max(rates):,.0f}"))
+                print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
+        finally:
+            second.terminate()
+            second.wait(timeout=10)
+        for batch in (500, 5_000):
+            rates = measure_executemany(url, batch, args.events, args.runs)
+            rows.append((f"floor: PostgreSQL executemany, batches of {batch:,} rows", f"{statistics.median(rates):,.0f} rows/s",
+                         "psycopg executemany into orchestrator_log, one transaction per batch, same run"))
             print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
         if not args.task_runs:
             print_table(rows)

@@ -5,6 +5,7 @@ answers 400, the dashboard shows it inline). Datetimes without a timezone are re
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone as dt_timezone
 
 import django_filters
@@ -21,45 +22,61 @@ LEVEL_NAMES = {"NOTSET": 0, "DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, 
 MAX_LEVEL = 32767  # Log.level is a small integer
 
 
-class StateChoice(forms.CharField):
+def one_of(words) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+# What a `state` value may name: a type or a state name, as written or in lower case (`failed`, `timedout`).
+STATE_WORDS = {*StateType.values, *STATE_NAMES, *(w.lower() for w in (*StateType.values, *STATE_NAMES))}
+STATE_ITEM = f"(?:{one_of(STATE_WORDS)})"
+# The API schema's pattern and the parser are the same regular expression, so they cannot disagree.
+STATE_PATTERN = f"^{STATE_ITEM}(?:,{STATE_ITEM}){{0,{MAX_STATES - 1}}}$"
+STATE_RE = re.compile(STATE_PATTERN[1:-1])
+
+
+class ExactText(forms.CharField):
+    """Taken as written: surrounding spaces are not stripped, so the schema's pattern is the whole rule."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["strip"] = False
+        super().__init__(*args, **kwargs)
+
+
+class StateChoice(ExactText):
     """`FAILED`, `Failed`, `failed,Cached`: state types and state names, comma-separated.
 
-    An exact type (`FAILED`) or exact name (`TimedOut`) is taken as written; otherwise
-    the value is matched case-insensitively, types first (`failed` is the type FAILED).
+    An exact type (`FAILED`) or exact name (`TimedOut`) is taken as written; a lower-case
+    word is a type when one has that name (`failed` is the type FAILED), else a name.
     Cleans to `(types, names)`.
     """
 
     def clean(self, value):
         value = super().clean(value)
-        if not value:
+        if not value:  # absent (the API refuses a present but empty value)
             return None
-        items = [item.strip() for item in value.split(",") if item.strip()]
-        if len(items) > MAX_STATES:
-            raise forms.ValidationError(f"at most {MAX_STATES} states")
+        if not STATE_RE.fullmatch(value):
+            unknown = next((item for item in value.split(",") if item not in STATE_WORDS), value)
+            raise forms.ValidationError(
+                f"unknown state {unknown[:40]!r} (give at most {MAX_STATES}, comma-separated, no spaces); "
+                f"valid types: {', '.join(StateType.values)}; valid names: {', '.join(STATE_NAMES)} "
+                f"(or either in lower case)"
+            )
         types: set[str] = set()
         names: set[str] = set()
-        for item in items:
-            state = parse_state(item)
-            if state is None:
-                raise forms.ValidationError(
-                    f"unknown state {item[:40]!r}; valid types: {', '.join(StateType.values)}; "
-                    f"valid names: {', '.join(STATE_NAMES)}"
-                )
-            (types if state[0] == "type" else names).add(state[1])
+        for item in value.split(","):
+            kind, state = parse_state(item)
+            (types if kind == "type" else names).add(state)
         return sorted(types), sorted(names)
 
 
-def parse_state(text: str) -> tuple[str, str] | None:
+def parse_state(text: str) -> tuple[str, str]:
     if text in StateType.values:
         return "type", text
     if text in STATE_NAMES:
         return "name", text
     if text.upper() in StateType.values:
         return "type", text.upper()
-    by_lower = {name.lower(): name for name in STATE_NAMES}
-    if text.lower() in by_lower:
-        return "name", by_lower[text.lower()]
-    return None
+    return "name", {name.lower(): name for name in STATE_NAMES}[text]
 
 
 class StateFilter(django_filters.Filter):
@@ -77,24 +94,25 @@ class StateFilter(django_filters.Filter):
         return qs.filter(condition)
 
 
-class LevelChoice(forms.CharField):
-    """A logging level as a number (`30`) or a name (`WARNING`, any case)."""
+# A level: a number 0-32767 without leading zeros, or a level name in upper or lower case.
+LEVEL_NUMBER = r"0|[1-9][0-9]{0,3}|[12][0-9]{4}|3[01][0-9]{3}|32[0-6][0-9]{2}|327[0-5][0-9]|3276[0-7]"
+LEVEL_PATTERN = f"^(?:{LEVEL_NUMBER}|{one_of([*LEVEL_NAMES, *(n.lower() for n in LEVEL_NAMES)])})$"
+LEVEL_RE = re.compile(LEVEL_PATTERN[1:-1])
+
+
+class LevelChoice(ExactText):
+    """A logging level as a number (`30`) or a name (`WARNING` or `warning`)."""
 
     def clean(self, value):
         value = super().clean(value)
-        if not value:
+        if not value:  # absent (the API refuses a present but empty value)
             return None
-        if value.isdigit():
-            level = int(value)
-            if level > MAX_LEVEL:
-                raise forms.ValidationError(f"level must be between 0 and {MAX_LEVEL}")
-            return level
-        level = LEVEL_NAMES.get(value.upper())
-        if level is None:
+        if not LEVEL_RE.fullmatch(value):
             raise forms.ValidationError(
-                f"unknown level {value[:40]!r}; use a number or one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+                f"unknown level {value[:40]!r}; use a number from 0 to {MAX_LEVEL} or one of "
+                f"DEBUG, INFO, WARNING, ERROR, CRITICAL"
             )
-        return level
+        return int(value) if value.isdigit() else LEVEL_NAMES[value.upper()]
 
 
 class MinimumLevelFilter(django_filters.Filter):
@@ -104,6 +122,16 @@ class MinimumLevelFilter(django_filters.Filter):
         if value is None:
             return qs
         return qs.filter(level__gte=value)
+
+
+class TextFilter(django_filters.CharFilter):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", MAX_TEXT)
+        super().__init__(**kwargs)
+
+
+class MessageTextFilter(django_filters.CharFilter):
+    """Log search text."""
 
 
 class TagFilter(django_filters.CharFilter):
@@ -146,7 +174,7 @@ class FlowNameFilter(django_filters.CharFilter):
 
 
 def text(lookup: str, help_text: str) -> django_filters.CharFilter:
-    return django_filters.CharFilter(field_name=lookup, max_length=MAX_TEXT, help_text=help_text)
+    return TextFilter(field_name=lookup, help_text=help_text)
 
 
 STARTED_HELP = "ISO 8601; without a timezone it is read as UTC"
@@ -231,7 +259,7 @@ class LogFilter(django_filters.FilterSet):
     flow_run = django_filters.UUIDFilter(field_name="flow_run_id", help_text="flow run id")
     task_run = django_filters.UUIDFilter(field_name="task_run_id", help_text="task run id")
     level = MinimumLevelFilter(help_text="minimum level: a number (30) or a name (WARNING)")
-    q = django_filters.CharFilter(
+    q = MessageTextFilter(
         field_name="message", lookup_expr="icontains", max_length=MAX_SEARCH,
         help_text=f"text the message contains (case-insensitive, at most {MAX_SEARCH} characters)",
     )
@@ -239,3 +267,7 @@ class LogFilter(django_filters.FilterSet):
     class Meta:
         model = Log
         fields: list[str] = []
+
+
+# Free-text filters: an empty value means "no filter"; typed filters (ids, times, states, levels) need a value.
+TEXT_FILTERS = (django_filters.CharFilter, TextFilter, MessageTextFilter, TagFilter, FlowNameFilter)

@@ -16,6 +16,7 @@ is retried rather than answered with a 5xx.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from orchestrator.events import (
     WorkerHeartbeat,
     parse_event,
 )
+from orchestrator import metrics
 from orchestrator.created_conflicts import record_conflicts
 from orchestrator.ingest_runs import RunStore, summarise
 from orchestrator.ingest_sql import PipelinedResult, Table, pipeline
@@ -71,6 +73,7 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
 
     `stored_by` names who sent the batch (the API key's name): every row it stores records it.
     """
+    started = time.perf_counter()
     result = IngestResult()
     valid: list[Event] = []
     seen_ids: set[str] = set()
@@ -94,6 +97,7 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
         result.task_run_ids.update(map(uuid.UUID, stored.task_run_ids))
         broadcast.publish_on_commit(flow_run_ids=stored.flow_run_ids, task_runs=stored.task_runs,
                                     logged_run_ids=stored.logged_run_ids, workers=stored.workers_changed)
+    metrics.record_batch(result.accepted, result.duplicates, len(result.rejected), time.perf_counter() - started)
     return result
 
 

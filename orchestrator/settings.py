@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "orchestrator.unavailable.DatabaseUnavailableMiddleware",  # 503, never 500, while the database is down
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,6 +123,11 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+CELERY_IMPORTS = ["orchestrator.retention"]
+CELERY_BEAT_SCHEDULE = {
+    # Retention in bounded batches, once a day (`celery -A orchestrator beat`); off when the age is 0.
+    "prune-old-runs": {"task": "orchestrator.prune_old_runs", "schedule": 24 * 60 * 60},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,6 +164,16 @@ ORCHESTRATOR_READ_STATEMENT_TIMEOUT_MS = int(os.environ.get("ORCHESTRATOR_READ_S
 # Events dated further ahead of the server's clock are rejected (they would stay "current" forever).
 ORCHESTRATOR_MAX_CLOCK_SKEW = timedelta(seconds=float(os.environ.get("ORCHESTRATOR_MAX_CLOCK_SKEW_SECONDS", "300")))
 
+# Operability (docs/deploy.md): /metrics is off unless ORCHESTRATOR_METRICS is set; with a token it needs
+# `Authorization: Bearer <token>`.
+ORCHESTRATOR_METRICS = env_bool("ORCHESTRATOR_METRICS", False)
+ORCHESTRATOR_METRICS_TOKEN = os.environ.get("ORCHESTRATOR_METRICS_TOKEN", "")
+ORCHESTRATOR_METRICS_QUEUES = [q.strip() for q in os.environ.get("ORCHESTRATOR_METRICS_QUEUES", "celery").split(",") if q.strip()]
+# Ingestion requests per API key per second, per server process (0: no limit); a burst of twice that is allowed.
+ORCHESTRATOR_INGEST_RATE_PER_KEY = float(os.environ.get("ORCHESTRATOR_INGEST_RATE_PER_KEY", "200"))
+# Retention: `manage.py prune` (and the daily beat entry) deletes runs, states and logs older than this.
+ORCHESTRATOR_RETENTION_DAYS = int(os.environ.get("ORCHESTRATOR_RETENTION_DAYS", "30"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.auth.APIKeyAuthentication",
@@ -179,6 +195,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # No validator badge: it would load an image from a third-party site (and the policy blocks it).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_error_responses"],
 }
 
 LOGGING = {

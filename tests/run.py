@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "test-results"
-SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/dashboard"]
+SERVER_SUITES = ["tests/orchestrator", "tests/api", "tests/shipping", "tests/dashboard", "tests/reliability"]
 BROWSER_SUITE = "tests/browser"  # Playwright driving Debian's Chromium; runs in the SQLite phase
 CHROMIUM = Path("/usr/bin/chromium")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import APIKeyPrincipal
+from api.rate_limits import IngestRatePerKey
 from orchestrator.ingest import ingest_batch
 
 
@@ -148,6 +149,7 @@ def sender_of(request) -> str:
 class EventBatchView(APIView):
     required_scope = "ingest"
     parser_classes = [JSONParser]  # documents the media type; the body is read by `decoded_body`
+    throttle_classes = [IngestRatePerKey]
 
     @extend_schema(
         operation_id="events_ingest",
@@ -157,7 +159,8 @@ class EventBatchView(APIView):
             "rejected by index while the others are stored. The body may be gzip-compressed "
             "(`Content-Encoding: gzip`)."
         ),
-        request=inline_serializer("EventBatch", {"events": serializers.ListField(child=serializers.DictField())}),
+        # Items are any JSON: an item that is not a valid event is rejected by index, not the batch.
+        request=inline_serializer("EventBatch", {"events": serializers.ListField(child=serializers.JSONField())}),
         responses={
             200: BATCH_RESPONSE,
             400: OpenApiResponse(ERROR_RESPONSE, description="body is not JSON or not {\"events\": [...]}"),

@@ -59,6 +59,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="The run's state timeline, oldest first by (timestamp, seq)",
         description="Every transition, retries included. Cursor-paginated: 200 by default, `page_size` up to 1000.",
+        responses=StateRecordSerializer(many=True),  # a paginated list, though the action is on one run
     )
     @action(detail=True, serializer_class=StateRecordSerializer, pagination_class=Timeline, filter_backends=[])
     def states(self, request, pk=None) -> Response:
@@ -111,6 +112,7 @@ class FlowRunViewSet(RunViewSet):
     @extend_schema(
         summary="A flow run's task runs, oldest first (timeline data)",
         description="Ordered by `created`. Cursor-paginated in big pages: 500 by default, `page_size` up to 2000.",
+        responses=TaskRunSerializer(many=True),  # a paginated list, though the action is on one run
     )
     @action(
         detail=True, url_path="task-runs", serializer_class=TaskRunSerializer,
