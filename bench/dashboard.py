@@ -67,6 +67,7 @@ def seed(url: str, flow_runs: int, task_runs: int) -> float:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
+        give_required_columns_defaults(conn)
         conn.execute("INSERT INTO orchestrator_flow (name, created) SELECT 'flow-' || i, now() "
                      f"FROM generate_series(0, {FLOWS - 1}) i")
         conn.execute(f"""
@@ -139,6 +140,23 @@ def seed(url: str, flow_runs: int, task_runs: int) -> float:
         for table in ("flowrun", "taskrun", "log", "runtag", "taskrunstate", "flowrunstate"):
             conn.execute(f"VACUUM ANALYZE orchestrator_{table}")
     return time.perf_counter() - started
+
+
+SQL_DEFAULTS = {"character varying": "''", "text": "''", "integer": "0", "bigint": "0", "smallint": "0",
+                "boolean": "false", "jsonb": "'{}'", "timestamp with time zone": "now()"}
+
+
+def give_required_columns_defaults(conn) -> None:
+    """Columns the seed does not name (added by later migrations; Django's defaults are not the
+    database's) get a database default in this throwaway database, so the seed keeps working."""
+    rows = conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name LIKE 'orchestrator_%%' AND is_nullable = 'NO' AND column_default IS NULL "
+        "AND is_identity = 'NO'"
+    ).fetchall()
+    for table, column, data_type in rows:
+        if data_type in SQL_DEFAULTS:
+            conn.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {SQL_DEFAULTS[data_type]}')
 
 
 def run_id(prefix: str, i: int) -> str:
