@@ -171,6 +171,18 @@ def run_id(prefix: str, i: int) -> str:
 class LiveClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.reading: asyncio.Task | None = None
+
+    async def next_text(self, timeout: float) -> str | None:
+        """The next text message, or None after `timeout` s; a read in progress is kept, never
+        cancelled halfway through a frame (a large refresh can take a while to arrive)."""
+        if self.reading is None:
+            self.reading = asyncio.create_task(self.text())
+        done, _ = await asyncio.wait({self.reading}, timeout=timeout)
+        if not done:
+            return None
+        task, self.reading = self.reading, None
+        return task.result()
 
     @classmethod
     async def connect(cls, port: int, path: str, cookie: str) -> "LiveClient":
@@ -265,12 +277,10 @@ async def live_latency(port: int, cookie: str, ingest_key: str, flow_run_id: str
     """ms from POST /api/events/ returning to each client's fragment; (p50, p95, frames missed)."""
     page = f"/ws/live/?page=/flow-runs/{flow_run_id}/"
     sockets = [await LiveClient.connect(port, page, cookie) for _ in range(clients)]
-    for socket in sockets:  # the refresh each gets on connect, if any: wait for quiet
-        while True:
-            try:
-                await asyncio.wait_for(socket.text(), 2.0)
-            except asyncio.TimeoutError:
-                break
+    for socket in sockets:  # the refresh each gets on connect: wait for it, then for quiet
+        await socket.next_text(60)
+        while await socket.next_text(1.0) is not None:
+            pass
     latencies: list[float] = []
     missed = 0
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60,
@@ -280,18 +290,22 @@ async def live_latency(port: int, cookie: str, ingest_key: str, flow_run_id: str
             event = {"id": str(uuid.uuid4()), "type": "task_run.state", "occurred": f"2026-12-01T00:00:{n % 60:02d}+00:00",
                      "seq": 100 + n, "task_run_id": task_run_id, "flow_run_id": flow_run_id, "run_count": 2,
                      "state_type": "RUNNING", "state_name": "Retrying", "state_message": None}
-            waiting = [asyncio.create_task(s.text()) for s in sockets]
+            arrivals: list[float] = []
+
+            async def arrival(socket: LiveClient) -> None:
+                if await socket.next_text(10) is not None:
+                    arrivals.append(time.perf_counter())
+
+            waiting = asyncio.gather(*(arrival(s) for s in sockets))
             response = await api.post("/api/events/", json={"events": [event]})
             returned = time.perf_counter()
             response.raise_for_status()
-            for task in waiting:
-                try:
-                    await asyncio.wait_for(task, 10)
-                    latencies.append((time.perf_counter() - returned) * 1000)
-                except asyncio.TimeoutError:
-                    missed += 1
-            # Drain what a coalesced push may still hold, then wait out the socket's push window.
-            await asyncio.sleep(0.4)
+            await waiting
+            latencies += [(t - returned) * 1000 for t in arrivals]
+            missed += len(sockets) - len(arrivals)
+            for socket in sockets:  # what a coalesced push may still hold; and the socket's push window
+                while await socket.next_text(0.4) is not None:
+                    pass
     for socket in sockets:
         socket.close()
     if not latencies:
