@@ -12,6 +12,14 @@ PostgreSQL's own executemany rate measured in the same run, the server's and Pos
 (robust when other processes share the machine), then the p50/p95 latency of
 two list endpoints after COPYing 1,000,000 task runs (about 2% FAILED).
 Targets: >= 20,000 events/s ingested; list queries < 50 ms p95 at 1M task runs.
+
+    .venv/bin/python bench/ingest.py --live-updates [--runs 5] [--events 50000]
+
+instead measures what publishing live updates (orchestrator/broadcast.py) costs
+ingestion: two Daphne processes on one database, one without a channel layer and
+one on channels-redis ($BENCH_REDIS_URL, default redis://127.0.0.1:6379/0) with a
+listener on the `runs` and `task-runs` groups (as open pages would be), measured
+in turn, batch after batch; prints both medians and their ratio.
 """
 from __future__ import annotations
 
@@ -297,12 +305,114 @@ def measure_query(client: httpx.Client, path: str, repeat: int) -> tuple[float, 
     return percentile(times, 50), percentile(times, 95), len(response.json()["results"])
 
 
+def start_daphne(env: dict, log) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    daphne = str(Path(PYTHON).parent / "daphne")
+    server = subprocess.Popen([daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port), "orchestrator.asgi:application"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    wait_for_port(port, server)
+    return server, f"http://127.0.0.1:{port}"
+
+
+class GroupListener:
+    """A channel in the `runs` and `task-runs` groups of channels-redis, drained on its own thread."""
+
+    GROUPS = ("runs", "task-runs")
+    stopping = False
+
+    def __init__(self, redis_url: str) -> None:
+        import asyncio
+        import threading
+
+        from channels_redis.core import RedisChannelLayer
+
+        self.redis_url = redis_url
+        from orchestrator.config import channel_redis_host
+
+        self.layer = RedisChannelLayer(hosts=[channel_redis_host(redis_url)], capacity=1000)
+        self.received = 0
+        self.errors: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def listen() -> None:
+            self.channel = channel = await self.layer.new_channel()
+            for group in self.GROUPS:
+                await self.layer.group_add(group, channel)
+            ready.set()
+            while not self.stopping:
+                try:
+                    await self.layer.receive(channel)
+                    self.received += 1
+                except Exception as exc:  # a slow Redis on a loaded machine: keep listening
+                    self.errors.append(repr(exc))
+
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(listen(),), daemon=True)
+        self.thread.start()
+        if not ready.wait(10):
+            raise SystemExit("could not join the channel-layer groups")
+
+    def close(self) -> None:
+        """Leave the groups, so later servers on this Redis do not keep sending to a dead channel."""
+        import redis
+
+        self.stopping = True
+        self.thread.join(10)  # its receive times out within the layer's brpop timeout
+        client = redis.Redis.from_url(self.redis_url)
+        for group in self.GROUPS:
+            client.zrem(self.layer._group_key(group), self.channel)
+        client.close()
+
+
+def compare_live_updates(args, name: str, env: dict, ingest_key: str) -> list[tuple[str, str, str]]:
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    off_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_without_live_updates", "PYTHONPATH": str(ROOT)}
+    on_env = {**env, "REDIS_URL": redis_url}
+    listener = GroupListener(redis_url)
+    server_log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-live-updates-{os.getpid()}.log", "w+b")
+    servers = [start_daphne(off_env, server_log), start_daphne(on_env, server_log)]
+    rows = []
+    try:
+        clients = [httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ingest_key}"}, timeout=120)
+                   for _, base in servers]
+        for client, (proc, _) in zip(clients, servers):
+            measure_ingest(client, proc.pid, name, 500, 5_000, 1)  # warm-up
+        for batch in (500, 5_000):
+            rates: list[list[float]] = [[], []]
+            cpu: list[list[float]] = [[], []]
+            for _ in range(args.runs):  # in turn, so both see the same machine load
+                for i, (client, (proc, _)) in enumerate(zip(clients, servers)):
+                    rate, cpu_us, _db = measure_ingest(client, proc.pid, name, batch, args.events, 1)
+                    rates[i] += rate
+                    cpu[i] += cpu_us
+            off, on = statistics.median(rates[0]), statistics.median(rates[1])
+            off_cpu, on_cpu = statistics.median(cpu[0]), statistics.median(cpu[1])
+            rows.append((f"ingest, batches of {batch:,}, no channel layer", f"{off:,.0f} events/s",
+                         f"median of {args.runs} x {args.events:,} events; server CPU {off_cpu:.1f} µs/event (the floor)"))
+            rows.append((f"ingest, batches of {batch:,}, channels-redis + listener", f"{on:,.0f} events/s",
+                         f"ratio {on / off:.3f} (in turn, same run); server CPU {on_cpu:.1f} µs/event, "
+                         f"ratio {off_cpu / on_cpu:.3f}"))
+            print(f"  ... {rows[-2:]}", file=sys.stderr, flush=True)
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(10)
+        listener.close()
+    server_log.seek(0)
+    failures = server_log.read().decode(errors="replace").count("publishing failed")
+    rows.append(("  publishing failures logged by the server", str(failures), "must be 0 for the ratio to count"))
+    rows.append(("  messages the listener received", str(listener.received),
+                 f"one per group per batch; {len(listener.errors)} receive errors"))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="repetitions per batch size (median reported)")
     parser.add_argument("--events", type=int, default=50_000, help="events per repetition")
     parser.add_argument("--task-runs", type=int, default=1_000_000, help="0: measure ingestion only")
     parser.add_argument("--queries", type=int, default=100, help="requests per list query")
+    parser.add_argument("--live-updates", action="store_true", help="measure what publishing live updates costs")
     args = parser.parse_args()
 
     name = f"orch_bench_{os.getpid()}"
@@ -327,6 +437,10 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
+        if args.live_updates:
+            rows = compare_live_updates(args, name, env, ingest_key)
+            print_table(rows)
+            return 0
 
         port = free_port()
         daphne = str(Path(PYTHON).parent / "daphne")

@@ -111,3 +111,12 @@ def embedded_broker_options() -> dict:
         "control_folder": str(folder / "control"),
         "store_processed": False,
     }
+
+
+def channel_redis_host(url: str) -> dict:
+    """A channels-redis host entry for REDIS_URL.
+
+    redis-py 8 reads with a 5 s socket timeout by default, as long as the 5 s blocking pop
+    with which channels-redis waits for messages: every idle websocket would die after 5 s.
+    """
+    return {"address": url, "socket_timeout": 30}

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from orchestrator import broadcast
 from orchestrator.events import (
     Event,
     FlowRunCreated,
@@ -94,6 +95,8 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
         result.duplicates += len(valid) - stored.accepted
         result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
         result.task_run_ids.update(map(uuid.UUID, stored.task_run_ids))
+        broadcast.publish_on_commit(flow_run_ids=stored.flow_run_ids, task_runs=stored.task_runs,
+                                    logged_run_ids=stored.logged_run_ids, workers=stored.workers_changed)
     metrics.record_batch(result.accepted, result.duplicates, len(result.rejected), time.perf_counter() - started)
     return result
 
@@ -103,6 +106,10 @@ class Stored:
     accepted: int
     flow_run_ids: set[str]
     task_run_ids: set[str]
+    # For live updates: each changed task run's flow run (None: not in this batch), runs with new logs.
+    task_runs: dict[str, str | None] = field(default_factory=dict)
+    logged_run_ids: set[str] = field(default_factory=set)
+    workers_changed: bool = False
 
 
 TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
@@ -191,6 +198,12 @@ class BatchWriter:
                 stored.flow_run_ids.add(e.flow_run_id)
             if e.task_run_id:
                 stored.task_run_ids.add(e.task_run_id)
+        stored.logged_run_ids = {i for e in new_logs for i in (e.flow_run_id, e.task_run_id) if i}
+        stored.task_runs = dict.fromkeys(stored.task_run_ids)
+        pairs = [(e.run_id, e.flow_run_id) for e in (*self.task_created, *self.task_states)]
+        pairs += [(e.task_run_id, e.flow_run_id) for e in new_logs if e.task_run_id]
+        stored.task_runs.update((t, f) for t, f in pairs if f and t in stored.task_runs)
+        stored.workers_changed = new_heartbeats > 0
         return stored
 
     @staticmethod

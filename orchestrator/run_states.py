@@ -10,7 +10,6 @@ import time
 import uuid
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from orchestrator.ingest import IngestResult, ingest_batch
@@ -40,16 +39,9 @@ def state_event(kind: str, run_id: uuid.UUID, state_type: str, state_name: str, 
 
 
 def record(events: list[dict]) -> IngestResult:
-    """Store server-made events inside the caller's transaction; publish the change once it commits."""
+    """Store server-made events inside the caller's transaction (ingest_batch publishes the change
+    to live pages and long polls once it commits)."""
     result = ingest_batch(events)
     if result.rejected:  # our own events: a rejection is a bug, never the user's input
         raise ValueError(f"server-made events were rejected: {result.rejected}")
-    flow_ids, task_ids = set(result.flow_run_ids), set(result.task_run_ids)
-
-    def publish() -> None:
-        from orchestrator.broadcast import publish_changes
-
-        publish_changes(flow_run_ids=flow_ids, task_run_ids=task_ids)
-
-    transaction.on_commit(publish)
     return result

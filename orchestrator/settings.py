@@ -7,6 +7,7 @@ from pathlib import Path
 
 from orchestrator.config import (
     broker_url,
+    channel_redis_host,
     database_from_url,
     embedded_broker_options,
     env_bool,
@@ -104,10 +105,17 @@ DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), BASE_D
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
+# Live updates: with REDIS_URL every server process's ingestion reaches every browser; without it,
+# one process's own sockets. A socket's queue holds a burst of group messages until it coalesces them.
+CHANNEL_CAPACITY = 1000
+
+
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [channel_redis_host(REDIS_URL)], "capacity": CHANNEL_CAPACITY}}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                                  "CONFIG": {"capacity": CHANNEL_CAPACITY}}}
 
 CELERY_BROKER_URL = broker_url()
 if CELERY_BROKER_URL == "filesystem://":

@@ -2,6 +2,8 @@
 
 Phase "sqlite":   every test, on the embedded defaults (SQLite, no Redis needed).
 Phase "postgres": the server suites again, on PostgreSQL at 127.0.0.1:5432.
+Phase "browser":  the browser tests marked `live_browser`, which need PostgreSQL, Redis
+                  and Chromium together (a live Daphne on channels-redis).
 
 Under CI=true a missing service (or browser) fails the run. Elsewhere the phases
 or suites that need it are skipped, and the last lines say so. A phase that collects no test fails
@@ -32,6 +34,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BROWSER_SUITE = "tests/browser"  # Playwright driving Debian's Chromium; runs in the SQLite phase
 CHROMIUM = Path("/usr/bin/chromium")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/orchestrator")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def reachable(host: str, port: int) -> bool:
@@ -63,6 +66,12 @@ def browser_problem() -> str | None:
     except ImportError:
         return "the playwright package is not installed"
     return None
+
+
+def redis_problem() -> str | None:
+    address = REDIS_URL.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2]
+    host, _, port = address.partition(":")
+    return None if reachable(host or "127.0.0.1", int(port or 6379)) else f"nothing listens at {REDIS_URL}"
 
 
 def counts(xml_path: Path) -> tuple[int, int, int]:
@@ -144,7 +153,7 @@ def main() -> int:
     if browser and ci:
         print(f"make test: the browser tests are required under CI=true and cannot run: {browser}", file=sys.stderr)
         return 1
-    sqlite_extra = ["-m", "not postgres"]
+    sqlite_extra = ["-m", "not postgres and not live_browser"]
     if browser:
         skipped_suites.append(f"{BROWSER_SUITE}: {browser}")
         sqlite_extra.append(f"--ignore={BROWSER_SUITE}")
@@ -164,6 +173,17 @@ def main() -> int:
     never_run = postgres_only if pg else outside_suites
     if outside_suites:  # marked for PostgreSQL, but no phase would ever run them
         failed_phases.append("postgres (PostgreSQL-only tests outside SERVER_SUITES)")
+
+    live = browser or pg or redis_problem() if (ROOT / BROWSER_SUITE).is_dir() else None
+    if live and ci:
+        print(f"make test: the live browser tests are required under CI=true and cannot run: {live}", file=sys.stderr)
+        failed_phases.append("browser")
+    elif live:
+        skipped_suites.append(f"{BROWSER_SUITE} -m live_browser (PostgreSQL + Redis + Chromium): {live}")
+    elif (ROOT / BROWSER_SUITE).is_dir():
+        live_env = {"DATABASE_URL": POSTGRES_URL, "TEST_REDIS_URL": REDIS_URL, "REDIS_URL": None}
+        if run_phase("browser", [BROWSER_SUITE], live_env, ["-m", "live_browser", *extra]):
+            failed_phases.append("browser")
 
     print("\n===== make test summary")
     total = [0, 0, 0]

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 
 from api.auth import APIKeyPrincipal
 from api.rate_limits import IngestRatePerKey
-from orchestrator.broadcast import publish_changes
 from orchestrator.ingest import ingest_batch
 
 
@@ -187,7 +186,5 @@ class EventBatchView(APIView):
                 events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS, settings.ORCHESTRATOR_MAX_BATCH_VALUES)
             except BadBatch as exc:
                 return Response({"error": str(exc)}, status=exc.status_code)
-            result = ingest_batch(events, stored_by=sender_of(request))
-        # Live updates and long polls learn of the change once it is committed (ingest_batch commits itself).
-        publish_changes(flow_run_ids=result.flow_run_ids, task_run_ids=result.task_run_ids, logs=True)
-        return Response(result.as_response())
+            # ingest_batch publishes what changed to live pages and long polls once it commits.
+            return Response(ingest_batch(events, stored_by=sender_of(request)).as_response())

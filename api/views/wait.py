@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.request import Request
 
 from api.auth import APIKeyAuthentication, APIKeyPrincipal
+from orchestrator import broadcast
 from orchestrator.models import FINAL_STATE_TYPES, StateType, TaskRun, TaskRunState
 
 MAX_TIMEOUT = 60.0
@@ -86,9 +87,11 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
     """Read the runs until the primary one is final or `timeout` passed; None if it does not exist."""
     layer = get_channel_layer()
     channel = await layer.new_channel() if layer is not None else None
-    group = f"task-run.{primary.hex}"
+    # The run's group, and the marker group that makes ingestion publish to task-run groups at all.
+    groups = (broadcast.task_run_group(primary), broadcast.TASK_RUN_PAGES_GROUP)
     if channel is not None:
-        await layer.group_add(group, channel)  # before the first read: no change can slip between
+        for group in groups:  # before the first read: no change can slip between
+            await layer.group_add(group, channel)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -108,7 +111,8 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
                 pass
     finally:
         if channel is not None:
-            await layer.group_discard(group, channel)
+            for group in groups:
+                await layer.group_discard(group, channel)
 
 
 def _timeout(raw) -> float:
