@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from orchestrator.metrics import metrics_view
 from orchestrator.probes import healthz, readyz
@@ -8,6 +9,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's): the dashboard's logo.
+    path("favicon.ico", RedirectView.as_view(url="/static/img/logo.svg", permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("", include("dashboard.urls")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -64,19 +65,23 @@ class FileSystemLockManager:
         body = json.dumps({"key": key, "holder": holder, "expires": expires}).encode("utf-8")
 
         def take() -> bool:
+            # The lock file appears whole (written aside, then linked or renamed into place): a reader
+            # never sees it empty, which it would take for a stale lock and remove.
             current = self._read(key)
-            if current is not None:
-                if current.get("holder") != holder:
-                    return False
-                path.write_bytes(body)  # already ours: renew
-                return True
+            if current is not None and current.get("holder") != holder:
+                return False
+            aside = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            aside.write_bytes(body)
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                if current is not None:
+                    os.replace(aside, path)  # already ours: renew
+                    return True
+                os.link(aside, path)
+                return True
             except FileExistsError:
                 return False
-            with os.fdopen(fd, "wb") as f:
-                f.write(body)
-            return True
+            finally:
+                aside.unlink(missing_ok=True)
 
         return self._poll(take, acquire_timeout)
 
