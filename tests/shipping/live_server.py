@@ -155,7 +155,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"daphne exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                httpx.get(f"{self.url}/events/", timeout=1.0)
+                httpx.get(f"{self.url}/events/", timeout=5.0)  # a server whose database is down answers in ~2 s
                 return True
             except httpx.HTTPError:
                 return False
