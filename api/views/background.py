@@ -15,6 +15,7 @@ import uuid
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -43,7 +44,7 @@ def refused(exc: retries.RetryRefused) -> Response:
 
 class DelaySerializer(serializers.Serializer):
     id = serializers.UUIDField(required=False, help_text="the run's id; the SDK makes one so a resent request is harmless")
-    task_key = serializers.CharField(max_length=255)
+    task_key = serializers.CharField(min_length=1, max_length=255)
     task_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     parameters = serializers.DictField(required=False, default=dict)
@@ -64,12 +65,14 @@ class DelaySerializer(serializers.Serializer):
 
 
 class ClaimSerializer(serializers.Serializer):
-    worker = serializers.CharField(max_length=255)
+    worker = serializers.CharField(min_length=1, max_length=255)
     dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class BulkRetrySerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=retries.MAX_BULK)
+    # Checked against GET /api/task-runs/'s filters below: an unknown one is refused, never ignored
+    # (a typo must not turn into "retry everything").
     filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
     def validate(self, data):
@@ -88,6 +91,7 @@ REFUSAL = inline_serializer("Refusal", {"detail": serializers.CharField()})
 class BackgroundActions:
     """Retry, cancel and claim: shared by the task-run and flow-run view sets."""
 
+    parser_classes = [JSONParser]  # what the schema says they take; form bodies cannot say null
     required_scope: str | None = None  # per action (api.auth.HasScope); None: by the request's method
 
     def _run_or_404(self):
@@ -162,7 +166,7 @@ class TaskRunBackgroundActions(BackgroundActions):
             '`{"runs": [object, ...]}` (at most 1000), answered 200 with `{"runs": [{"index", "id", "status", '
             '"error"?}]}`, a status per run (201, 200, 400 or 409).'
         ),
-        request=DelaySerializer, responses={201: None, 200: None},
+        request=DelaySerializer, responses={201: None, 200: None, 409: REFUSAL},
     )
     def create(self, request):
         if isinstance(request.data, dict) and "runs" in request.data:
