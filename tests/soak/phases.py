@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.shipping.live_server import ROOT
 from tests.soak.cluster import Cluster, Comparison, sigkill
+from tests.soak.worker_fault import kill_worker
 
 
 @dataclass
@@ -213,5 +214,5 @@ FAULTS = [
     ("fault: server SIGKILL", kill_server),
     ("fault: PostgreSQL restart", restart_postgres),
     ("fault: Redis restart", restart_redis),
-    # ("fault: worker SIGKILL mid-run", kill_worker),  -- when the Celery workers land
+    ("fault: worker SIGKILL mid-run", kill_worker),
 ]
