@@ -55,7 +55,20 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
-class StoredTextField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would also turn the number 5 into "5"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # taken as sent, like ingested names
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is not serializers.empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")
+        return super().run_validation(data)
+
+
+class StoredTextField(StrictCharField):
     """Text as ingestion stores it: NULs and unpaired surrogates (no database text holds them) become U+FFFD."""
 
     def run_validation(self, data=serializers.empty):
@@ -98,7 +111,7 @@ class ClaimSerializer(serializers.Serializer):
 
 class BulkRetrySerializer(serializers.Serializer):
     ids = serializers.ListField(child=StrictUUIDField(), required=False, max_length=retries.MAX_BULK)
-    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    filters = serializers.DictField(child=StrictCharField(allow_blank=True), required=False)
 
     def validate(self, data):
         if ("ids" in data) == ("filters" in data):
