@@ -1,6 +1,7 @@
 """Tasks and flows the test workers serve (`python -m sdk serve tests.workers.served:...`)."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -71,6 +72,4 @@ def resumable(n: int) -> int:
 def which_worker(i: int) -> int:
     """The pid of the task worker process that ran it (threads pool: the `sdk serve` process itself)."""
     time.sleep(0.2)  # long enough that one worker cannot drain the queue before the other takes a message
-    import os
-
     return os.getpid()
