@@ -56,3 +56,19 @@ def add_error_responses(result, generator, request, public):
                 if headers:
                     response.setdefault("headers", {}).update(headers)
     return result
+
+
+def describe_bulk_retry_filters(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the bulk retry's `filters` are exactly the list's query
+    filters (same names, same patterns), and nothing else, as the view enforces."""
+    listing = result.get("paths", {}).get("/api/task-runs/", {}).get("get", {})
+    component = result.get("components", {}).get("schemas", {}).get("BulkRetryByFilters")
+    if not listing or not component:
+        return result
+    # A blank value means "not filtered", as in the list's query string.
+    filters = {p["name"]: {"anyOf": [p.get("schema", {"type": "string"}), {"type": "string", "maxLength": 0}]}
+               for p in listing.get("parameters", [])
+               if p.get("in") == "query" and p["name"] not in ("cursor", "page_size")}
+    component["properties"]["filters"] = {"type": "object", "properties": filters, "additionalProperties": False,
+                                          "description": "the filters of GET /api/task-runs/"}
+    return result

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,8 +10,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    # Browsers ask for /favicon.ico on pages that name no icon (the admin's): the dashboard's logo.
-    path("favicon.ico", RedirectView.as_view(url="/static/img/logo.svg", permanent=True)),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin's): the logo, not a 404.
+    path("favicon.ico", RedirectView.as_view(url=static("img/logo.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("", include("dashboard.urls")),

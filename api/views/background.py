@@ -10,20 +10,24 @@ Refusals are 409 (or 403 without the retry permission) with `{"detail": reason}`
 """
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.http import QueryDict
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from api.filters import TaskRunFilter
 from orchestrator import background, retries
 from orchestrator.dispatch import BrokerUnavailable
+from orchestrator.event_fields import InvalidEvent, dump_json
 from orchestrator.models import TaskRun
+
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # in a Python str, any surrogate left is an unpaired one
 
 MAX_PARAMETERS_CHARS = 1_048_576
 MAX_BATCH_RUNS = 1000
@@ -42,15 +46,47 @@ def refused(exc: retries.RetryRefused) -> Response:
     return Response({"detail": exc.reason, "error": exc.reason}, status=exc.status)
 
 
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID sent as a string only: DRF's UUIDField would also take an integer (or `false`) as uuid.UUID(int=...)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, (str, uuid.UUID)):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would also turn the number 5 into "5"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # taken as sent, like ingested names
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is not serializers.empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")
+        return super().run_validation(data)
+
+
+class StoredTextField(StrictCharField):
+    """Text as ingestion stores it: NULs and unpaired surrogates (no database text holds them) become U+FFFD."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            data = UNSTORABLE_TEXT.sub("\ufffd", data)
+        return super().run_validation(data)
+
+
 class DelaySerializer(serializers.Serializer):
-    id = serializers.UUIDField(required=False, help_text="the run's id; the SDK makes one so a resent request is harmless")
-    task_key = serializers.CharField(min_length=1, max_length=255)
-    task_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    id = StrictUUIDField(required=False, help_text="the run's id; the SDK makes one so a resent request is harmless")
+    task_key = StoredTextField(min_length=1, max_length=255)
+    task_name = StoredTextField(max_length=255, required=False, allow_blank=True, default="")
+    name = StoredTextField(max_length=255, required=False, allow_blank=True, default="")
     parameters = serializers.DictField(required=False, default=dict)
-    tags = serializers.ListField(child=serializers.CharField(max_length=255), required=False, default=list, max_length=100)
-    flow_run_id = serializers.UUIDField(required=False, allow_null=True, default=None)
-    parent_task_run_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    tags = serializers.ListField(child=StoredTextField(min_length=1, max_length=255), required=False, default=list,
+                                 max_length=100)
+    flow_run_id = StrictUUIDField(required=False, allow_null=True, default=None)
+    parent_task_run_id = StrictUUIDField(required=False, allow_null=True, default=None)
 
     def validate_parameters(self, value):
         import json
@@ -61,19 +97,21 @@ class DelaySerializer(serializers.Serializer):
             raise ValidationError(f"parameters must be JSON (no NaN or Infinity): {exc}")
         if len(text) > MAX_PARAMETERS_CHARS:
             raise ValidationError(f"parameters are {len(text)} characters once encoded; the limit is {MAX_PARAMETERS_CHARS}")
-        return value
+        # As ingestion stores JSON: NULs and unpaired surrogates (no database text can hold them) become U+FFFD.
+        try:
+            return json.loads(dump_json(value, "parameters"))
+        except InvalidEvent as exc:
+            raise ValidationError(str(exc))
 
 
 class ClaimSerializer(serializers.Serializer):
-    worker = serializers.CharField(min_length=1, max_length=255)
+    worker = StoredTextField(min_length=1, max_length=255)
     dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class BulkRetrySerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=retries.MAX_BULK)
-    # Checked against GET /api/task-runs/'s filters below: an unknown one is refused, never ignored
-    # (a typo must not turn into "retry everything").
-    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    ids = serializers.ListField(child=StrictUUIDField(), required=False, max_length=retries.MAX_BULK)
+    filters = serializers.DictField(child=StrictCharField(allow_blank=True), required=False)
 
     def validate(self, data):
         if ("ids" in data) == ("filters" in data):
@@ -81,6 +119,14 @@ class BulkRetrySerializer(serializers.Serializer):
         return data
 
 
+# The schema says what validate() enforces: exactly one of the two shapes.
+BULK_RETRY_REQUEST = PolymorphicProxySerializer(
+    component_name="BulkRetryRequest", resource_type_field_name=None, serializers=[
+        inline_serializer("BulkRetryByIds", {"ids": serializers.ListField(child=serializers.UUIDField(),
+                                                                           max_length=retries.MAX_BULK)}),
+        inline_serializer("BulkRetryByFilters", {"filters": serializers.DictField(
+            child=serializers.CharField(allow_blank=True))}),
+    ])
 BULK_RESULT = inline_serializer("BulkRetryResult", {
     "retried": serializers.ListField(child=serializers.UUIDField()),
     "refused": serializers.DictField(child=serializers.CharField(), help_text="run id → reason"),
@@ -91,8 +137,9 @@ REFUSAL = inline_serializer("Refusal", {"detail": serializers.CharField()})
 class BackgroundActions:
     """Retry, cancel and claim: shared by the task-run and flow-run view sets."""
 
-    parser_classes = [JSONParser]  # what the schema says they take; form bodies cannot say null
     required_scope: str | None = None  # per action (api.auth.HasScope); None: by the request's method
+    # JSON bodies only: a form body cannot say null or a list of one, and the schema would promise it could.
+    parser_classes = [JSONParser]
 
     def _run_or_404(self):
         run = self.queryset.model.objects.filter(pk=self._run_id()).first()
@@ -209,7 +256,7 @@ class TaskRunBackgroundActions(BackgroundActions):
             answers[index] = answer
         return Response({"runs": answers})
 
-    @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BulkRetrySerializer,
+    @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BULK_RETRY_REQUEST,
                    responses={200: BULK_RESULT, 403: REFUSAL})
     @action(detail=False, methods=["post"], url_path="retry", filter_backends=[], required_scope=RETRY_SCOPE)
     def bulk_retry(self, request):

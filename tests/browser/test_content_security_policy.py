@@ -232,3 +232,67 @@ def test_a_script_from_another_origin_is_blocked_by_the_policy(watched, site):
     }""", other_origin)
     watched.page.wait_for_function("window.__cspViolations.length > 0", timeout=WAIT_MS)
     assert watched.violations()[0]["blocked"] == other_origin
+
+
+# Every user-controlled field of every dashboard page: the payload closes attributes and tags too.
+PAYLOAD = HOSTILE + '"\'><svg id="injected-svg" onload="window.__xss = 3"></svg>'
+SHORT_PAYLOAD = "<svg onload=alert(1) id=x-inj>"  # for fields of at most 32 characters (state names)
+COUNT_LIVE_FRAMES = "document.addEventListener('htmx:wsAfterMessage', () => { window.__frames = (window.__frames || 0) + 1; });"
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(site: LiveSite) -> dict[str, str]:
+    """A flow run, a failed task run under it, a log line and a worker: every text field a payload."""
+    import httpx
+
+    from tests.orchestrator.event_factory import at, flow_run_created, heartbeat, log, new_id, state, \
+        task_run_created
+
+    flow_run, task_run = new_id(), new_id()
+    error = {"type": PAYLOAD, "message": PAYLOAD, "traceback": PAYLOAD}
+    events = [
+        flow_run_created(flow_run, at(0), flow_name=PAYLOAD, name=PAYLOAD, parameters={PAYLOAD: PAYLOAD},
+                         tags=[PAYLOAD], state_message=PAYLOAD),
+        task_run_created(task_run, flow_run, at(1), task_key=PAYLOAD[:200], task_name=PAYLOAD, name=PAYLOAD,
+                         parameters={PAYLOAD: [PAYLOAD]}, tags=[PAYLOAD]),
+        state("task_run", task_run, 1, at(2), "RUNNING", SHORT_PAYLOAD, run_count=1, flow_run_id=flow_run, message=PAYLOAD),
+        log(2, at(2.5), PAYLOAD, flow_run_id=flow_run, task_run_id=task_run, logger=PAYLOAD),
+        log(3, at(2.6), PAYLOAD, flow_run_id=flow_run, level=40, logger=PAYLOAD),
+        state("task_run", task_run, 4, at(3), "FAILED", SHORT_PAYLOAD, run_count=1, flow_run_id=flow_run, message=PAYLOAD,
+              error=error),
+        state("flow_run", flow_run, 1, at(3.5), "FAILED", SHORT_PAYLOAD, run_count=1, message=PAYLOAD, error=error),
+        {**heartbeat(PAYLOAD[:200], 1, at(4), task_keys=[PAYLOAD]), "hostname": PAYLOAD[:200], "flow_names": [PAYLOAD]},
+    ]
+    response = httpx.post(f"{site.server.url}/events/", json={"events": events},
+                          headers={"Authorization": f"Bearer {site.server.key}"}, timeout=30)
+    assert response.status_code == 200 and not response.json()["rejected"], response.text
+    return {"flow_run": flow_run, "task_run": task_run}
+
+
+def dashboard_pages(ids: dict[str, str]) -> list[str]:
+    """Every dashboard page, plain and with the payload in every query parameter it reads."""
+    from urllib.parse import urlencode
+
+    q = lambda *names: "?" + urlencode({name: PAYLOAD for name in names})  # noqa: E731
+    flow_run, task_run = f"/flow-runs/{ids['flow_run']}/", f"/task-runs/{ids['task_run']}/"
+    return ["/", "/" + q("state", "flow", "tag", "range", "started_after", "started_before", "before"),
+            flow_run, flow_run + q("page", "gantt", "q", "level", "before"),
+            "/task-runs/", "/task-runs/" + q("state", "name", "task_key", "flow_run", "tag", "range", "started_after",
+                                               "before"),
+            task_run, task_run + q("q", "level", "before"), "/workers/", "/workers/" + q("q")]
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_every_dashboard_page_shows_injection_payloads_as_text(watched, site, hostile_runs, index):
+    path = dashboard_pages(hostile_runs)[index]
+    watched.page.add_init_script(COUNT_LIVE_FRAMES)
+    response = watched.page.goto(site.base + path, timeout=WAIT_MS)
+    assert response.status in (200, 400), (path, response.status)
+    watched.page.wait_for_load_state("load", timeout=WAIT_MS)
+    if index % 2 == 0:  # the plain pages show the stored payloads, once rendered and once more over the websocket
+        assert PAYLOAD[:40] in watched.page.inner_text("body"), path
+        watched.page.wait_for_function("() => window.__frames > 0", timeout=WAIT_MS)
+    assert watched.dialogs == [], path
+    assert watched.page.evaluate("window.__xss === undefined"), path
+    assert watched.page.query_selector_all("#injected-img, #injected-svg, #x-inj") == [], path
+    assert watched.violations() == [], (path, watched.violations())

@@ -3,17 +3,22 @@
 Both ingest the same events concurrently (every batch sent to both, in opposite orders):
 each run, state and log is stored exactly once and each run's current state is its latest
 by (occurred, seq). A message published through the project's channel layer in one
-process reaches a subscriber in another (what live updates across processes rest on).
+process reaches a subscriber in another; a signed-in websocket on one Daphne process gets
+the live HTML for a run ingested through the other; `.delay()` runs spread over two task
+workers (`python -m sdk serve`), each reporting to a different server process.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
 import uuid
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -21,7 +26,8 @@ import pytest
 from orchestrator.topology import Topology, scale_out_environment, server_spec
 from tests.reliability.conftest import reachable_redis_url
 from tests.orchestrator.event_factory import at, completed_task_run, flow_run_created, log, new_id, state
-from tests.shipping.live_server import ROOT, fresh_database, free_port
+from tests.reliability.websocket_client import WebsocketClient
+from tests.shipping.live_server import ROOT, fresh_database, free_port, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -32,7 +38,10 @@ def two_servers(tmp_path_factory):
     database_url, db, drop = fresh_database(tmp_path_factory.mktemp("scale-out"))
     if db.url is None:
         pytest.skip("scale-out runs on PostgreSQL (the postgres phase of make test)")
-    env = scale_out_environment({**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+    prefix = f"scale{uuid.uuid4().hex[:10]}"  # this run's own Celery queues on the shared Redis
+    base_env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    env = scale_out_environment({**base_env, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                                 "ORCHESTRATOR_QUEUE_PREFIX": prefix,
                                  "ORCHESTRATOR_INGEST_RATE_PER_KEY": "0", "LOG_LEVEL": "WARNING"})
     specs = [server_spec("server1", "127.0.0.1", free_port()), server_spec("server2", "127.0.0.1", free_port())]
     topology = Topology(specs, env)
@@ -40,11 +49,27 @@ def two_servers(tmp_path_factory):
         topology.migrate()
         key = subprocess.run([sys.executable, "manage.py", "createapikey", "scale", "--scope", "admin"], cwd=ROOT,
                              env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        subprocess.run([sys.executable, "manage.py", "shell", "-c",
+                        "from django.contrib.auth import get_user_model; "
+                        f"get_user_model().objects.create_user({USERNAME!r}, password={PASSWORD!r}, is_staff=True)"],
+                       cwd=ROOT, env=env, check=True, timeout=120)
         topology.start()
         yield [f"http://127.0.0.1:{spec.port}" for spec in specs], key, db, env
     finally:
         topology.stop()
         drop()
+        forget_queues(redis_url, prefix)
+
+
+USERNAME, PASSWORD = "scale-admin", "scale-out-password-1"
+
+
+def forget_queues(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    for name in client.scan_iter(match=f"*{prefix}*", count=500):
+        client.delete(name)
 
 
 def workload(flow_runs: int = 6, tasks: int = 15) -> tuple[list[dict], dict[str, str]]:
@@ -118,3 +143,82 @@ def test_a_group_message_from_one_process_reaches_a_subscriber_in_another(two_se
 
     message = asyncio.run(subscribe_then_receive())
     assert message == {"type": "run.updated", "run": "r1"}
+
+
+def signed_in_cookie(base: str) -> str:
+    """Log in through the real login form (CSRF token included); the session lives in the shared database."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        form = client.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
+        response = client.post("/login/", data={"username": USERNAME, "password": PASSWORD,
+                                                "csrfmiddlewaretoken": token})
+        assert response.status_code == 302, response.text[:300]
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def test_a_websocket_on_one_server_sees_a_run_ingested_by_the_other(two_servers):
+    (base_a, base_b), key, _, _ = two_servers
+    cookie = signed_in_cookie(base_b)  # signed in through B, watching through A: the session is shared too
+    port_a = int(base_a.rsplit(":", 1)[1])
+    socket_a = WebsocketClient("127.0.0.1", port_a, f"/ws/live/?page={quote('/', safe='')}", cookie=cookie)
+    try:
+        socket_a.receive_text(60)  # the full refresh every page gets on connect
+        flow_run, name = new_id(), f"across-{uuid.uuid4().hex[:8]}"
+        events = [flow_run_created(flow_run, at(0), name=name),
+                  state("flow_run", flow_run, 1, at(0.1), "RUNNING", run_count=1)]
+        response = httpx.post(f"{base_b}/api/events/", json={"events": events},
+                              headers={"Authorization": f"Bearer {key}"}, timeout=60)
+        assert response.status_code == 200 and not response.json()["rejected"], response.text
+        frame = socket_a.receive_until(lambda text: name in text, timeout=60)
+    finally:
+        socket_a.close()
+    assert "<" in frame and "Running" in frame
+
+
+def test_an_anonymous_websocket_on_a_real_server_is_refused(two_servers):
+    (base_a, _), _, _, _ = two_servers
+    from tests.reliability.websocket_client import HandshakeRefused
+
+    with pytest.raises(HandshakeRefused):
+        WebsocketClient("127.0.0.1", int(base_a.rsplit(":", 1)[1]), "/ws/live/?page=%2F").receive_text(30)
+
+
+def test_delayed_runs_are_spread_over_both_task_workers(two_servers, tmp_path):
+    bases, key, _, env = two_servers
+    sdk_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    sdk_env.update({"CELERY_BROKER_URL": env["REDIS_URL"], "ORCHESTRATOR_API_KEY": key, "PYTHONPATH": str(ROOT),
+                    "ORCHESTRATOR_HEARTBEAT_SECONDS": "1"})
+    workers = []
+    try:
+        for i, base in enumerate(bases):  # worker i reports to server i
+            log_file = open(tmp_path / f"worker-{i}.log", "ab")
+            workers.append(subprocess.Popen(
+                [sys.executable, "-m", "sdk", "serve", "tests.workers.served:which_worker", "--concurrency=1",
+                 "--loglevel=INFO"], cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**sdk_env, "ORCHESTRATOR_API_URL": f"{base}/api", "ORCHESTRATOR_HOME": str(tmp_path / f"w{i}")}))
+            log_file.close()
+        pids = {proc.pid for proc in workers}
+        with httpx.Client(base_url=bases[0], headers={"Authorization": f"Bearer {key}"}, timeout=30) as admin:
+            def both_online() -> bool:
+                assert all(proc.poll() is None for proc in workers), logs(tmp_path)
+                return pids <= {w["pid"] for w in admin.get("/api/workers/").json()["results"]}
+
+            wait_until(both_online, 120, 0.2, "both task workers to heartbeat")
+        code = ("import json\nfrom tests.workers.served import which_worker\n"
+                "futures = [which_worker.delay(i) for i in range(20)]\n"
+                "print(json.dumps([f.result(timeout=180) for f in futures]))")
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                             env={**sdk_env, "ORCHESTRATOR_API_URL": f"{bases[0]}/api",
+                                  "ORCHESTRATOR_HOME": str(tmp_path / "submitter")})
+        assert out.returncode == 0, out.stderr[-2000:] + logs(tmp_path)
+        ran_on = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        for proc in workers:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)
+                proc.wait(10)
+    assert len(ran_on) == 20 and set(ran_on) == pids, (ran_on, pids)
+
+
+def logs(tmp_path) -> str:
+    return "\n".join(p.read_text(errors="replace")[-2000:] for p in sorted(tmp_path.glob("worker-*.log")))

@@ -59,7 +59,7 @@ def main() -> int:
             *[(name, (lambda n=name, f=inject: fault_under_load(cluster, size, n, f))) for name, inject in FAULTS],
             ("fault: SDK process SIGKILL", lambda: kill_sdk_process(cluster, size)),
             ("retention: prune under load", lambda: retention_under_load(cluster, size)),
-            ("hostile: schemathesis", lambda: hostile_input(cluster, size, workdir)),
+            ("hostile inputs tried", lambda: hostile_input(cluster, size, workdir)),
         ]
         for name, phase in phases:
             if not wanted(name):
@@ -104,6 +104,9 @@ def print_table(rows: list[Row], size: Size, seconds: float) -> None:
     if len(loads) == 2:
         one, two = loads["load: 1 server"], loads["load: 2 servers"]
         print(f"two servers / one server: {two / one:.2f}x (target 1.7x)")
+    for row in rows:
+        if row.phase.startswith("hostile"):
+            print(f"hostile inputs tried: {row.events}, 5xx seen: {row.server_errors}")
     print(f"soak: {'FAILED' if any(r.failed for r in rows) else 'passed'}")
 
 

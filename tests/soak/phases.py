@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.shipping.live_server import ROOT
 from tests.soak.cluster import Cluster, Comparison, sigkill
+from tests.soak.worker_fault import kill_worker
 
 
 @dataclass
@@ -193,19 +194,29 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
 
 
 def hostile_input(cluster: Cluster, size: Size, workdir: Path) -> Row:
+    """Schemathesis against a live server, plus the hostile-input test modules (their inputs and 5xx counted)."""
     from tests.reliability.contract import run_contract
+    from tests.soak.hostile_tests import run_hostile_tests
 
     cluster.clear()
     server = cluster.servers[0]
     running(server)
     errors_before = cluster.server_errors()
     run = run_contract(cluster.base(server), cluster.key, workdir, examples=size.contract_examples, seed=None)
-    row = Row("hostile: schemathesis --checks all", 1, run.generated,
-              server_errors=cluster.server_errors() - errors_before + run.server_errors,
-              note=f"{run.generated} cases, {run.failures} contract failures")
+    suites = run_hostile_tests(workdir)
+    row = Row("hostile inputs tried", 1, run.generated + suites.inputs,
+              server_errors=cluster.server_errors() - errors_before + run.server_errors + suites.server_errors,
+              note=f"schemathesis {run.generated} cases, {run.failures} contract failures; hostile-input tests "
+                   f"{suites.inputs} inputs ({suites.cases} cases, {suites.examples} generated), "
+                   f"{suites.requests} requests, {suites.server_errors} 5xx")
+    problems = []
     if run.returncode != 0 or run.failures:
         (workdir / "schemathesis.txt").write_text(run.output)
-        row.problem = f"schemathesis failed (output: {workdir / 'schemathesis.txt'})"
+        problems.append(f"schemathesis failed (output: {workdir / 'schemathesis.txt'})")
+    if suites.failed:
+        (workdir / "hostile-tests.txt").write_text(suites.output)
+        problems.append(f"{suites.failed} hostile-input tests failed (output: {workdir / 'hostile-tests.txt'})")
+    row.problem = "; ".join(problems)
     return row
 
 
@@ -213,5 +224,5 @@ FAULTS = [
     ("fault: server SIGKILL", kill_server),
     ("fault: PostgreSQL restart", restart_postgres),
     ("fault: Redis restart", restart_redis),
-    # ("fault: worker SIGKILL mid-run", kill_worker),  -- when the Celery workers land
+    ("fault: worker SIGKILL mid-run", kill_worker),
 ]

@@ -1,6 +1,7 @@
 """Tasks and flows the test workers serve (`python -m sdk serve tests.workers.served:...`)."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -65,3 +66,10 @@ def flaky_step(total: int) -> int:
 @flow(name="resumable")
 def resumable(n: int) -> int:
     return flaky_step(expensive(n))
+
+
+@task
+def which_worker(i: int) -> int:
+    """The pid of the task worker process that ran it (threads pool: the `sdk serve` process itself)."""
+    time.sleep(0.2)  # long enough that one worker cannot drain the queue before the other takes a message
+    return os.getpid()

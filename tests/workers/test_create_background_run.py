@@ -1,6 +1,7 @@
 """POST /api/task-runs/ (what `.delay()` calls): a Scheduled run, enqueued; idempotent by id; bad bodies are 400."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -46,11 +47,23 @@ def test_waits_for_a_worker_until_one_serves_the_key(db):
 @pytest.mark.parametrize("body,field", [
     ({}, "task_key"), ({"task_key": ""}, "task_key"), ({"task_key": "k", "parameters": [1]}, "parameters"),
     ({"task_key": "k", "id": "nope"}, "id"), ({"task_key": "k" * 300}, "task_key"), ({"task_key": "k", "tags": "x"}, "tags"),
+    # JSON false or a number is no UUID (DRF's UUIDField alone would read it as uuid.UUID(int=...)).
+    ({"task_key": "k", "id": False}, "id"), ({"task_key": "k", "flow_run_id": 7}, "flow_run_id"),
+    ({"task_key": "k", "tags": [""]}, "tags"),
 ])
 def test_bad_bodies_are_400_naming_the_field(db, body, field):
     response = client_with_key("ingest").post("/api/task-runs/", body, format="json")
     assert response.status_code == 400
     assert field in response.json()["details"]
+
+
+def test_nul_and_unpaired_surrogates_are_stored_as_replacement_characters(db):
+    parameters = {"a\u0000b": ["\ud800", "ok"]}
+    body = json.dumps({"task_key": "k\u0000\udc00", "parameters": parameters})  # \u escapes: what a JSON client may send
+    response = client_with_key("ingest").post("/api/task-runs/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    run = TaskRun.objects.get(pk=response.json()["id"])
+    assert (run.task_key, run.parameters) == ("k\ufffd\ufffd", {"a\ufffdb": ["\ufffd", "ok"]})
 
 
 def test_a_read_key_may_not_create_runs(db):

@@ -192,7 +192,7 @@ def test_bulk_retry_by_filters(staff, live_worker):
 
 
 @pytest.mark.parametrize("body,message", [
-    ({}, "either"), ({"ids": [], "filters": {}}, "either"), ({"ids": ["nope"]}, "UUID"),
+    ({}, "either"), ({"ids": [], "filters": {}}, "either"), ({"ids": ["nope"]}, "UUID"), ({"ids": [False]}, "UUID"),
     ({"filters": {"state": "Sideways"}}, "unknown state"), ({"filters": {"colour": "red"}}, "unknown filter"),
 ])
 def test_bulk_retry_bad_bodies_are_400(staff, body, message):
