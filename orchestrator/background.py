@@ -137,8 +137,7 @@ def create_delayed_task_runs(runs: list[DelayedRun]) -> dict[uuid.UUID, bool | N
         rows = [BackgroundRun(run_id=run.run_id, kind="task", key=run.task_key, parameters=run.parameters or {},
                               dispatch=1, message_id=str(uuid.uuid4()), enqueued_at=timezone.now()) for run in new]
         BackgroundRun.objects.bulk_create(rows)
-        for row in rows:  # sent last: a broker failure rolls the whole batch back
-            dispatch.send_run(row)
+        dispatch.send_runs(rows)  # sent last: a broker failure rolls the whole batch back
     return outcome
 
 
