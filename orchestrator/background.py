@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orchestrator import dispatch
-from orchestrator.models import BackgroundRun, FlowRun, StateType, TaskRun, TaskRunState, Worker
+from orchestrator.models import FINAL_STATE_TYPES, BackgroundRun, FlowRun, StateType, TaskRun, TaskRunState, Worker
 from orchestrator.run_states import clock_seq, record
 
 UPSTREAM = "__upstream__"
@@ -137,8 +137,7 @@ def create_delayed_task_runs(runs: list[DelayedRun]) -> dict[uuid.UUID, bool | N
         rows = [BackgroundRun(run_id=run.run_id, kind="task", key=run.task_key, parameters=run.parameters or {},
                               dispatch=1, message_id=str(uuid.uuid4()), enqueued_at=timezone.now()) for run in new]
         BackgroundRun.objects.bulk_create(rows)
-        for row in rows:  # sent last: a broker failure rolls the whole batch back
-            dispatch.send_run(row)
+        dispatch.send_runs(rows)  # sent last: a broker failure rolls the whole batch back
     return outcome
 
 
@@ -175,8 +174,26 @@ class Claim:
     background: BackgroundRun | None = None
 
 
-@transaction.atomic
 def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Claim:
+    """Claim dispatch `dispatch_number` for `worker`: at most one claim of a dispatch ever succeeds."""
+    model = TaskRun if kind == "task" else FlowRun
+    # The usual case in one statement, not a locking transaction of four: a concurrent claim of
+    # the same row waits for this UPDATE's row lock, then no longer matches `claimed_by=""`.
+    unfinished = model.objects.filter(pk=run_id).exclude(state_type__in=FINAL_STATE_TYPES).values("pk")
+    taken = BackgroundRun.objects.filter(
+        run_id=run_id, kind=kind, dispatch=dispatch_number, cancelled_at=None, claimed_by="", run_id__in=unfinished,
+    ).update(claimed_by=worker[:255], claimed_at=timezone.now())
+    if taken:
+        run = model.objects.filter(pk=run_id).first()
+        background = BackgroundRun.objects.filter(run_id=run_id).first()
+        if run is not None and background is not None:
+            return Claim(True, "claimed", run=run, background=background)
+    return _claim_or_refuse(kind, run_id, worker, dispatch_number)
+
+
+@transaction.atomic
+def _claim_or_refuse(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Claim:
+    """The claim, step by step under a row lock: says why a dispatch cannot be claimed."""
     background = BackgroundRun.objects.select_for_update().filter(run_id=run_id, kind=kind).first()
     if background is None:
         return Claim(False, "not-yet", "no background run with this id yet")

@@ -60,6 +60,9 @@ class RunChanges:
     task_runs: dict[str, str | None] = field(default_factory=dict)
     logged_run_ids: set[str] = field(default_factory=set)  # flow and task runs with new log lines
     workers: bool = False
+    # Task runs given a final state: their own groups hear of it at once, without SEND_INTERVAL,
+    # because a `.delay()` future's long poll waits there.
+    finished_task_run_ids: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.flow_run_ids or self.task_runs or self.workers)
@@ -68,8 +71,9 @@ class RunChanges:
 class GroupMessages:
     """The groups a change concerns, and each one's message, built only for groups someone listens on."""
 
-    def __init__(self, changes: RunChanges) -> None:
+    def __init__(self, changes: RunChanges, sent_early: set[str] = frozenset()) -> None:
         self.changes = changes
+        self.sent_early = sent_early  # task runs whose own groups already heard of these changes
         self.by_flow_run: dict[str, list[str]] = {f: [] for f in changes.flow_run_ids}
         for task_run_id, flow_run_id in changes.task_runs.items():
             if flow_run_id is not None:
@@ -85,6 +89,10 @@ class GroupMessages:
         groups += [TASK_RUNS_GROUP] if self.task_runs else []
         groups += self.task_runs if task_run_pages else []
         return groups + [WORKERS_GROUP] if self.changes.workers else groups
+
+    def own_groups(self) -> list[str]:
+        """The per-task-run groups still to be told."""
+        return [g for g, t in self.task_runs.items() if t not in self.sent_early]
 
     def message(self, group: str) -> dict:
         logged = self.changes.logged_run_ids
@@ -117,11 +125,13 @@ def publish_on_commit(
     task_runs: Mapping[str | uuid.UUID, str | uuid.UUID | None] | Iterable[str | uuid.UUID] = (),
     logged_run_ids: Iterable[str | uuid.UUID] = (),
     workers: bool = False,
+    finished_task_run_ids: Iterable[str | uuid.UUID] = (),
 ) -> None:
     """Publish these changes once the current transaction commits (at once outside one).
 
     For domain code that changes runs (retries, cancel, housekeeping): pass the runs it
-    touched; `task_runs` maps task run → flow run where known (a plain list works too).
+    touched; `task_runs` maps task run → flow run where known (a plain list works too);
+    `finished_task_run_ids`: those among them now in a final state (their waiters wake at once).
     """
     if not isinstance(task_runs, Mapping):
         task_runs = dict.fromkeys(task_runs)
@@ -130,7 +140,9 @@ def publish_on_commit(
         task_runs={str(t): (str(f) if f is not None else None) for t, f in task_runs.items()},
         logged_run_ids={str(i) for i in logged_run_ids},
         workers=workers,
+        finished_task_run_ids={str(i) for i in finished_task_run_ids},
     )
+    changes.finished_task_run_ids &= set(changes.task_runs)
     if changes:
         transaction.on_commit(lambda: publish(changes))
 
@@ -172,13 +184,27 @@ def _fill_in_flow_runs(changes: RunChanges) -> None:
 async def _send_to_listened(layer, messages: GroupMessages) -> None:
     async def send_all() -> None:
         probe = messages.groups(task_run_pages=False)
-        if messages.task_runs:
+        own = messages.own_groups()
+        if own:
             probe.append(TASK_RUN_PAGES_GROUP)
         groups = await listened_groups(layer, probe)
         if TASK_RUN_PAGES_GROUP in groups:
             groups.remove(TASK_RUN_PAGES_GROUP)
-            groups += await listened_groups(layer, list(messages.task_runs))
+            groups += await listened_groups(layer, own)
         await asyncio.gather(*(layer.group_send(g, messages.message(g)) for g in groups))
+
+    await asyncio.wait_for(send_all(), SEND_TIMEOUT)
+
+
+async def _send_to_finished(layer, finished: set[str], logged: set[str]) -> None:
+    """Tell the listened groups of task runs that just finished (their long polls and pages)."""
+    async def send_all() -> None:
+        if not await listened_groups(layer, [TASK_RUN_PAGES_GROUP]):
+            return
+        by_group = {task_run_group(t): t for t in finished}
+        groups = await listened_groups(layer, list(by_group))
+        await asyncio.gather(*(layer.group_send(g, {"type": "task_run.changed", "task_run_id": by_group[g],
+                                                    "logs": by_group[g] in logged}) for g in groups))
 
     await asyncio.wait_for(send_all(), SEND_TIMEOUT)
 
@@ -227,7 +253,8 @@ class Publisher:
         self.sending = False
         self.queued: RunChanges | None = None
         self.queued_layer = None
-        self.wake = threading.Event()
+        self.finished: set[str] = set()  # task runs whose own groups are told at once
+        self.sent_early: set[str] = set()  # task runs whose own groups heard of the queued changes already
         self.thread: threading.Thread | None = None
         self.pid = 0
 
@@ -250,28 +277,48 @@ class Publisher:
                 self.queued = changes
             else:
                 merge(self.queued, changes)
+            self.sent_early -= changes.task_runs.keys()  # changed again: their groups hear of it again
+            self.finished |= changes.finished_task_run_ids
             self.queued_layer = layer
             if self.thread is None or self.pid != os.getpid():  # none yet, or forked after it started
                 self.pid = os.getpid()
                 self.thread = threading.Thread(target=self.run, name="live-updates", daemon=True)
                 self.thread.start()
-        self.wake.set()
+            self.lock.notify_all()
+
+    def _next(self, last_send: float):
+        """Under the lock: wait for the next send and take it (a coroutine to run)."""
+        while True:
+            if self.finished:
+                finished, self.finished = self.finished, set()
+                self.sent_early |= finished
+                logged = self.queued.logged_run_ids if self.queued is not None else set()
+                return False, _send_to_finished(self.queued_layer, finished, set(logged))
+            if self.queued is not None:
+                # Under steady ingestion, batches arriving within an interval leave in one send.
+                left = last_send + SEND_INTERVAL - time.monotonic()
+                if left <= 0:
+                    changes, self.queued = self.queued, None
+                    sent_early, self.sent_early = self.sent_early, set()
+                    return True, _send_to_listened(self.queued_layer, GroupMessages(changes, sent_early))
+                self.lock.wait(left)
+            else:
+                self.lock.wait()
 
     def run(self) -> None:
         loop = asyncio.new_event_loop()
         last_send = 0.0
         while True:
-            self.wake.wait()
-            self.wake.clear()
-            # Under steady ingestion, batches arriving within an interval leave in one send.
-            time.sleep(max(0.0, last_send + SEND_INTERVAL - time.monotonic()))
-            last_send = time.monotonic()
             with self.lock:
-                changes, self.queued, layer = self.queued, None, self.queued_layer
-                self.sending = changes is not None
+                regular, sending = self._next(last_send)
+                self.sending = True
+            if regular:
+                last_send = time.monotonic()
             try:
-                if changes is not None and not self.quiet():
-                    loop.run_until_complete(_send_to_listened(layer, GroupMessages(changes)))
+                if self.quiet():
+                    sending.close()
+                else:
+                    loop.run_until_complete(sending)
             except BaseException as exc:  # keep the thread alive for the next change
                 self.failed(exc)
             finally:
@@ -282,7 +329,7 @@ class Publisher:
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far was sent (or failed); False on timeout."""
         with self.lock:
-            return self.lock.wait_for(lambda: self.queued is None and not self.sending, timeout)
+            return self.lock.wait_for(lambda: self.queued is None and not self.finished and not self.sending, timeout)
 
 
 def flush(timeout: float = 5.0) -> bool:
@@ -297,6 +344,7 @@ def merge(into: RunChanges, changes: RunChanges) -> None:
             into.task_runs[task_run_id] = flow_run_id
     into.logged_run_ids |= changes.logged_run_ids
     into.workers |= changes.workers
+    into.finished_task_run_ids |= changes.finished_task_run_ids
 
 
 _publisher = Publisher()

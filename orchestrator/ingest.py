@@ -41,7 +41,7 @@ from orchestrator import metrics
 from orchestrator.created_conflicts import record_conflicts
 from orchestrator.ingest_runs import RunStore, summarise
 from orchestrator.ingest_sql import PipelinedResult, Table, pipeline
-from orchestrator.models import Flow, FlowRun, FlowRunState, Log, RunTag, TaskRun, TaskRunState, Worker
+from orchestrator.models import FINAL_STATE_TYPES, Flow, FlowRun, FlowRunState, Log, RunTag, TaskRun, TaskRunState, Worker
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
         result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
         result.task_run_ids.update(map(uuid.UUID, stored.task_run_ids))
         broadcast.publish_on_commit(flow_run_ids=stored.flow_run_ids, task_runs=stored.task_runs,
-                                    logged_run_ids=stored.logged_run_ids, workers=stored.workers_changed)
+                                    logged_run_ids=stored.logged_run_ids, workers=stored.workers_changed,
+                                    finished_task_run_ids=stored.finished_task_run_ids)
     metrics.record_batch(result.accepted, result.duplicates, len(result.rejected), time.perf_counter() - started)
     return result
 
@@ -110,6 +111,7 @@ class Stored:
     task_runs: dict[str, str | None] = field(default_factory=dict)
     logged_run_ids: set[str] = field(default_factory=set)
     workers_changed: bool = False
+    finished_task_run_ids: set[str] = field(default_factory=set)  # task runs given a final state
 
 
 TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
@@ -204,6 +206,7 @@ class BatchWriter:
         pairs += [(e.task_run_id, e.flow_run_id) for e in new_logs if e.task_run_id]
         stored.task_runs.update((t, f) for t, f in pairs if f and t in stored.task_runs)
         stored.workers_changed = new_heartbeats > 0
+        stored.finished_task_run_ids = {e.run_id for e in new_states if e.is_task_run and e.state_type in FINAL_STATE_TYPES}
         return stored
 
     @staticmethod

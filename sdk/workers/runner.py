@@ -98,7 +98,7 @@ class Runner:
         path = f"{kind}-runs/{run_id}/claim/"
         deadline = time.monotonic() + CLAIM_PATIENCE
         pause = threading.Event()
-        delay = 0.02
+        delay = 0.004  # the commit is usually a millisecond or two behind the message
         while True:
             try:
                 return api_client().call("POST", path, json={"worker": self.worker_name, "dispatch": dispatch})
