@@ -40,6 +40,9 @@ TASK_RUN_PAGES_GROUP = "task-run-pages"
 SEND_TIMEOUT = 2.0  # seconds a publish may take before it is abandoned (a hung Redis)
 QUIET_AFTER_ERROR = 5.0  # seconds publishing is skipped after a channel-layer error
 SEND_INTERVAL = 0.1  # seconds between two sends of one server process, at least (bounded publishing cost)
+# After finding nobody waiting on task runs, finished runs wait for the regular send this long
+# (steady ingestion then probes a few times a second, not once a batch).
+NO_WAITERS_RECHECK = 0.05
 
 
 def flow_run_group(flow_run_id: str | uuid.UUID) -> str:
@@ -196,17 +199,19 @@ async def _send_to_listened(layer, messages: GroupMessages) -> None:
     await asyncio.wait_for(send_all(), SEND_TIMEOUT)
 
 
-async def _send_to_finished(layer, finished: set[str], logged: set[str]) -> None:
-    """Tell the listened groups of task runs that just finished (their long polls and pages)."""
-    async def send_all() -> None:
+async def _send_to_finished(layer, finished: set[str], logged: set[str]) -> bool:
+    """Tell the listened groups of task runs that just finished (their long polls and pages);
+    False when no task run page or long poll is open anywhere."""
+    async def send_all() -> bool:
         if not await listened_groups(layer, [TASK_RUN_PAGES_GROUP]):
-            return
+            return False
         by_group = {task_run_group(t): t for t in finished}
         groups = await listened_groups(layer, list(by_group))
         await asyncio.gather(*(layer.group_send(g, {"type": "task_run.changed", "task_run_id": by_group[g],
                                                     "logs": by_group[g] in logged}) for g in groups))
+        return True
 
-    await asyncio.wait_for(send_all(), SEND_TIMEOUT)
+    return await asyncio.wait_for(send_all(), SEND_TIMEOUT)
 
 
 # Which of KEYS exist (channels-redis deletes a group's key with its last member): 1-based positions.
@@ -255,6 +260,7 @@ class Publisher:
         self.queued_layer = None
         self.finished: set[str] = set()  # task runs whose own groups are told at once
         self.sent_early: set[str] = set()  # task runs whose own groups heard of the queued changes already
+        self.no_waiters_until = 0.0
         self.thread: threading.Thread | None = None
         self.pid = 0
 
@@ -289,7 +295,10 @@ class Publisher:
     def _next(self, last_send: float):
         """Under the lock: wait for the next send and take it (a coroutine to run)."""
         while True:
-            if self.finished:
+            due = self.queued is not None and time.monotonic() >= last_send + SEND_INTERVAL
+            if self.finished and not due and time.monotonic() < self.no_waiters_until:
+                self.finished = set()  # nobody waits: the regular send tells their groups
+            if self.finished and not due:  # (when due, the regular send tells their groups too)
                 finished, self.finished = self.finished, set()
                 self.sent_early |= finished
                 logged = self.queued.logged_run_ids if self.queued is not None else set()
@@ -298,7 +307,7 @@ class Publisher:
                 # Under steady ingestion, batches arriving within an interval leave in one send.
                 left = last_send + SEND_INTERVAL - time.monotonic()
                 if left <= 0:
-                    changes, self.queued = self.queued, None
+                    changes, self.queued, self.finished = self.queued, None, set()
                     sent_early, self.sent_early = self.sent_early, set()
                     return True, _send_to_listened(self.queued_layer, GroupMessages(changes, sent_early))
                 self.lock.wait(left)
@@ -317,8 +326,8 @@ class Publisher:
             try:
                 if self.quiet():
                     sending.close()
-                else:
-                    loop.run_until_complete(sending)
+                elif loop.run_until_complete(sending) is False:
+                    self.no_waiters_until = time.monotonic() + NO_WAITERS_RECHECK
             except BaseException as exc:  # keep the thread alive for the next change
                 self.failed(exc)
             finally:

@@ -26,6 +26,7 @@ def redis_layer(settings, monkeypatch):
     broadcast.publish(broadcast.RunChanges(flow_run_ids={str(uuid.uuid4())}))  # the interval starts now
     assert broadcast.flush(10)
     monkeypatch.setattr(broadcast, "SEND_INTERVAL", LONG_INTERVAL)
+    broadcast._publisher.no_waiters_until = 0.0  # an earlier test's "nobody waits" is stale here
     from channels.layers import get_channel_layer
 
     yield get_channel_layer()
