@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sdk.context import flow_run_var, task_run_var
-from sdk.runtime.mocking import MISSING, mocked
+from sdk.runtime.mocking import RuntimeValues
 
 __all__ = ["id", "name", "flow_name", "flow_version", "parameters", "tags", "run_count",
            "parent_flow_run_id", "parent_deployment_id", "root_flow_run_id", "scheduled_start_time",
@@ -47,24 +47,11 @@ _OUTSIDE = {"parameters": dict, "tags": list, "run_count": lambda: 0, "job_varia
             "scheduled_start_time": lambda: datetime.now(timezone.utc)}
 
 
-def _value(name: str) -> Any:
-    ctx = _current()
-    reader = _READERS.get(name)
-    if ctx is None or reader is None:
-        empty = _OUTSIDE.get(name)
-        return empty() if empty is not None else None
-    return reader(ctx)
+_VALUES = RuntimeValues("flow_run", __all__, _current, _READERS, _OUTSIDE)
 
 
 def __getattr__(name: str) -> Any:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    value = mocked("flow_run", name, lambda: _value(name))
-    if value is not MISSING:
-        return value
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return _value(name)
+    return _VALUES.attribute(__name__, name)
 
 
 def __dir__() -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sdk.context import task_run_var
-from sdk.runtime.mocking import MISSING, mocked
+from sdk.runtime.mocking import RuntimeValues
 
 __all__ = ["id", "name", "task_name", "parameters", "tags", "run_count", "api_url", "ui_url"]
 
@@ -23,24 +23,11 @@ _READERS = {
 _OUTSIDE = {"parameters": dict, "tags": list, "run_count": lambda: 0}
 
 
-def _value(name: str) -> Any:
-    ctx = task_run_var.get()
-    reader = _READERS.get(name)
-    if ctx is None or reader is None:
-        empty = _OUTSIDE.get(name)
-        return empty() if empty is not None else None
-    return reader(ctx)
+_VALUES = RuntimeValues("task_run", __all__, task_run_var.get, _READERS, _OUTSIDE)
 
 
 def __getattr__(name: str) -> Any:
-    if name.startswith("__"):
-        raise AttributeError(name)
-    value = mocked("task_run", name, lambda: _value(name))
-    if value is not MISSING:
-        return value
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return _value(name)
+    return _VALUES.attribute(__name__, name)
 
 
 def __dir__() -> list[str]:
