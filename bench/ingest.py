@@ -178,8 +178,8 @@ def measure_ingest(client: httpx.Client, server_pid: int, database: str, batch: 
 def measure_executemany(url: str, batch: int, total: int, runs: int) -> list[float]:
     """The floor: rows/s that psycopg's executemany inserts into orchestrator_log, one transaction
     per batch, from this process: what PostgreSQL itself takes, with no HTTP, JSON or Django."""
-    sql = ("INSERT INTO orchestrator_log (id, flow_run_id, task_run_id, level, logger, message, timestamp, seq) "
-           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+    sql = ("INSERT INTO orchestrator_log (id, flow_run_id, task_run_id, level, logger, message, timestamp, seq, stored_by) "
+           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'bench')")
     rates = []
     with psycopg.connect(url) as conn:
         for _ in range(runs):
@@ -233,11 +233,12 @@ def measure_concurrent_ingest(base: str | list[str], key: str, clients: int, bat
 TASK_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
     "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_run_id, task_key, "
-    "task_name, upstream_task_run_ids"
+    "task_name, upstream_task_run_ids, stored_by"
 )
 FLOW_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
-    "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_id, parent_flow_run_id, version"
+    "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_id, parent_flow_run_id, version, "
+    "stored_by"
 )
 
 
@@ -273,12 +274,12 @@ def load_runs(url: str, task_runs: int, per_flow: int = 20) -> float:
                 t_end = t_created + timedelta(seconds=1)
                 tasks.write(
                     f"{tr}\ttransform-{t:03x}\t{{}}\t[]\t1\t{state}\t{name}\t\t{t_end}\t4\t{t_created}\t{t_end}\t"
-                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\n"
+                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\tbench\n"
                 )
             state, name = ("FAILED", "Failed") if flow_failed else ("COMPLETED", "Completed")
             flows.write(
                 f"{fr}\tflow-{f}\t{{}}\t[]\t1\t{state}\t{name}\t\t{end}\t3\t{created}\t{end}\t{created}\tt\t\\N\t"
-                f"{end}\t{flow_id}\t\\N\t\n"
+                f"{end}\t{flow_id}\t\\N\t\tbench\n"
             )
         with conn.cursor() as cur:
             with cur.copy(f"COPY orchestrator_flowrun ({FLOW_COLUMNS}) FROM STDIN") as copy:

@@ -161,8 +161,8 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
     server = cluster.servers[0]
     running(server)
     cluster.db._query(
-        "INSERT INTO orchestrator_log (id, level, logger, message, timestamp, seq) "
-        f"SELECT md5(g::text || 'old')::uuid, 20, 'old', 'old line ' || g, now() - interval '90 days', g "
+        "INSERT INTO orchestrator_log (id, level, logger, message, timestamp, seq, stored_by) "
+        f"SELECT md5(g::text || 'old')::uuid, 20, 'old', 'old line ' || g, now() - interval '90 days', g, 'soak' "
         f"FROM generate_series(1, {size.retention_rows}) g"
     )
     errors_before = cluster.server_errors()
