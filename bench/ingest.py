@@ -263,7 +263,9 @@ def scale_out_rows(args, name: str, url: str, env: dict, ingest_key: str, server
                 (f"scale-out, batches of {batch:,}: 2 servers, {2 * per_server} clients", f"{two_rate:,.0f} events/s",
                  f"{two_rate / one_rate:.2f}x one server (target 1.7x); in turn with the above; "
                  f"range {min(two):,.0f}-{max(two):,.0f}"),
-                ("  CPU during it", f"{two_sum.ours / two_sum.wall:.2f} cores", two_sum.describe(events)),
+                ("  CPU during it", f"{two_sum.ours / two_sum.wall:.2f} cores",
+                 f"{two_sum.describe(events)}; all parts {two_sum.per_event_us(events):.0f} µs/event "
+                 f"(1 server: {one_sum.per_event_us(events):.0f})"),
                 ("  bound: the machine's cores", f"{bound:,.0f} events/s",
                  f"= {bound / one_rate:.2f}x one server: {one_sum.cores} cores / {us_per_event:.0f} µs CPU per event "
                  f"(servers + PostgreSQL + clients, 1-server phase); two servers reach {two_rate / bound:.0%} of it"),
