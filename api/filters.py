@@ -7,9 +7,11 @@ from drf_spectacular.utils import extend_schema_field
 
 from api.errors import bad_parameters
 from orchestrator.filters import (
+    DATE_TIME_YEARS_PATTERN,
     LEVEL_PATTERN,
     MAX_SEARCH,
     MAX_TEXT,
+    STARTED_HELP,
     STATE_PATTERN,
     TEXT_FILTERS,
     FlowNameFilter,
@@ -18,6 +20,8 @@ from orchestrator.filters import (
     LogFilter,
     MessageTextFilter,
     MinimumLevelFilter,
+    StartedAfterFilter,
+    StartedBeforeFilter,
     StateFilter,
     TagFilter,
     TaskRunFilter,
@@ -38,6 +42,9 @@ extend_schema_field({"type": "string", "pattern": LEVEL_PATTERN, "example": "WAR
 for _text_filter in (TextFilter, TagFilter, FlowNameFilter):
     extend_schema_field(text_schema(MAX_TEXT))(_text_filter)
 extend_schema_field(text_schema(MAX_SEARCH))(MessageTextFilter)
+for _time_filter in (StartedAfterFilter, StartedBeforeFilter):
+    extend_schema_field({"type": "string", "format": "date-time", "pattern": DATE_TIME_YEARS_PATTERN,
+                         "description": STARTED_HELP + "; years 0002 to 9998"})(_time_filter)
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -6,10 +6,12 @@ and list-query latency with 1,000,000 task runs, on PostgreSQL.
 Creates a fresh database `orch_bench_<pid>` next to $BENCH_POSTGRES_URL's (default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, starts one Daphne
 process on a free port, measures, and drops the database. Prints one table:
-events/s for batches of 500 and 5,000 events of a realistic mix (one client,
-then two at once on one server process, then on two; medians), the floor of
-PostgreSQL's own executemany rate measured in the same run, the server's and PostgreSQL's CPU time per event
-(robust when other processes share the machine), then the p50/p95 latency of
+events/s for batches of 500 and 5,000 events of a realistic mix (one client on one server process; then,
+in turn, one server process with --clients-per-server clients against two with twice as many; medians),
+the CPU each part took meanwhile (each server, PostgreSQL's backends and its own processes, the load
+clients, the rest of the machine), the bound the machine's cores put on two servers (all cores at the
+one-server phase's CPU per event), the floor of PostgreSQL's own executemany rate measured in the same
+run, then the p50/p95 latency of
 two list endpoints after COPYing 1,000,000 task runs (about 2% FAILED).
 Targets: >= 20,000 events/s ingested; list queries < 50 ms p95 at 1M task runs.
 
@@ -41,6 +43,8 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.cpu_meter import CpuMeter, CpuSample, postgres_backends, postgres_background  # noqa: E402
 PYTHON = sys.executable
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -132,54 +136,38 @@ def percentile(values: list[float], p: float) -> float:
 # --- phases ---
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def backend_cpu(database: str) -> dict[int, float]:
-    """CPU seconds of each live PostgreSQL backend connected to `database`."""
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-            if cmdline.startswith("postgres:") and f" {database} " in cmdline:
-                found[int(proc.name)] = cpu_seconds(int(proc.name))
-        except OSError:
-            continue
-    return found
+def request_bodies(total: int, batch: int) -> list[bytes]:
+    """Pre-generated request bodies: the load clients only post bytes, so they take little of the cores."""
+    events = event_stream(total)
+    return [json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)]
 
 
 def measure_ingest(client: httpx.Client, server_pid: int, database: str, batch: int, total: int, runs: int) -> tuple[list[float], list[float], list[float]]:
     """Per run: events/s (wall clock), server CPU µs per event, and CPU µs per event of the
-    PostgreSQL backends that live through the run (the ingest connections)."""
+    PostgreSQL backends connected to the database (the server's pooled connections)."""
     rates, cpu, db_cpu = [], [], []
+    meter = CpuMeter({"server": lambda: [server_pid], "PostgreSQL": postgres_backends(database)})
     for _ in range(runs):
-        events = event_stream(total)
-        bodies = [json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)]
-        backends_before = backend_cpu(database)
-        cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
+        bodies = request_bodies(total, batch)
+        meter.start()
+        started = time.perf_counter()
         for body in bodies:
             response = client.post("/api/events/", content=body, headers={"Content-Type": "application/json"})
             response.raise_for_status()
             result = response.json()
             assert not result["rejected"], result["rejected"][:3]
-        rates.append(len(events) / (time.perf_counter() - started))
-        cpu.append((cpu_seconds(server_pid) - cpu_before) / len(events) * 1e6)
-        backends_after = backend_cpu(database)
-        db_seconds = sum(backends_after[b] - backends_before[b] for b in backends_after if b in backends_before)
-        db_cpu.append(db_seconds / len(events) * 1e6)
+        rates.append(total / (time.perf_counter() - started))
+        sample = meter.stop()
+        cpu.append(sample.per_event_us(total, "server"))
+        db_cpu.append(sample.per_event_us(total, "PostgreSQL"))
     return rates, cpu, db_cpu
 
 
 def measure_executemany(url: str, batch: int, total: int, runs: int) -> list[float]:
     """The floor: rows/s that psycopg's executemany inserts into orchestrator_log, one transaction
     per batch, from this process: what PostgreSQL itself takes, with no HTTP, JSON or Django."""
-    sql = ("INSERT INTO orchestrator_log (id, flow_run_id, task_run_id, level, logger, message, timestamp, seq) "
-           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+    sql = ("INSERT INTO orchestrator_log (id, flow_run_id, task_run_id, level, logger, message, timestamp, seq, stored_by) "
+           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'bench')")
     rates = []
     with psycopg.connect(url) as conn:
         for _ in range(runs):
@@ -197,16 +185,16 @@ def measure_executemany(url: str, batch: int, total: int, runs: int) -> list[flo
 
 
 def measure_concurrent_ingest(base: str | list[str], key: str, clients: int, batch: int, total: int,
-                              runs: int) -> list[float]:
-    """Events/s with `clients` clients posting at once (each its own connection), `total` events in all.
-    With a list of base URLs, client i posts to base i (one server process each)."""
-    bases = base if isinstance(base, list) else [base] * clients
+                              runs: int, meter: CpuMeter | None = None) -> tuple[list[float], list[CpuSample]]:
+    """Events/s with `clients` clients posting at once (each its own connection), `total` events in all,
+    and (with a meter) the CPU each part took during each run.
+    With a list of base URLs, client i posts to base i % len(bases) (one server process each)."""
+    bases = base if isinstance(base, list) else [base]
     import threading
 
-    rates = []
+    rates, samples = [], []
     for _ in range(runs):
-        events = event_stream(total)
-        bodies = [json.dumps({"events": events[i : i + batch]}).encode() for i in range(0, len(events), batch)]
+        bodies = request_bodies(total, batch)
         shares = [bodies[i::clients] for i in range(clients)]
         errors: list[BaseException] = []
 
@@ -218,26 +206,89 @@ def measure_concurrent_ingest(base: str | list[str], key: str, clients: int, bat
             except BaseException as exc:  # reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=post_all, args=(share, bases[i])) for i, share in enumerate(shares)]
+        threads = [threading.Thread(target=post_all, args=(share, bases[i % len(bases)])) for i, share in enumerate(shares)]
+        if meter:
+            meter.start()
         started = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        elapsed = time.perf_counter() - started
+        if meter:
+            samples.append(meter.stop())
         if errors:
             raise errors[0]
-        rates.append(len(events) / (time.perf_counter() - started))
-    return rates
+        rates.append(total / elapsed)
+    return rates, samples
+
+
+def scale_out_rows(args, name: str, url: str, env: dict, ingest_key: str, server, base: str) -> list[tuple[str, str, str]]:
+    """One server process against two on the same database, measured in turn (so both see the same machine),
+    each server posted to by `--clients-per-server` clients; with the CPU every part took and the bound
+    the machine's cores put on two servers."""
+    rows: list[tuple[str, str, str]] = []
+    per_server = args.clients_per_server
+    second, base2 = start_daphne(env, subprocess.DEVNULL)
+    try:
+        parts_one = {"server 1": lambda: [server.pid], "PostgreSQL": postgres_backends(name),
+                     "PostgreSQL background": postgres_background}
+        parts_two = {**parts_one, "server 2": lambda: [second.pid]}
+        one_meter, two_meter = CpuMeter(parts_one, own="clients"), CpuMeter(parts_two, own="clients")
+        measure_concurrent_ingest([base, base2], ingest_key, 2 * per_server, 500, 5_000, 1)  # warm-up
+        for batch in (500, 5_000):
+            one, two = [], []
+            one_cpu, two_cpu = [], []
+            for _ in range(args.runs):
+                rates, samples = measure_concurrent_ingest(base, ingest_key, per_server, batch, args.events, 1, one_meter)
+                one += rates
+                one_cpu += samples
+                rates, samples = measure_concurrent_ingest([base, base2], ingest_key, 2 * per_server, batch, args.events, 1,
+                                                           two_meter)
+                two += rates
+                two_cpu += samples
+            one_rate, two_rate = statistics.median(one), statistics.median(two)
+            one_sum, two_sum = sum(one_cpu[1:], one_cpu[0]), sum(two_cpu[1:], two_cpu[0])
+            events = args.events * args.runs
+            # What the cores allow: every core busy with this work at the one-server phase's CPU per event.
+            us_per_event = one_sum.per_event_us(events)
+            bound = one_sum.cores / us_per_event * 1e6
+            # The same with only the cores that the rest of the machine left free during the two-server phase.
+            free = max(0.1, one_sum.cores - two_sum.other / two_sum.wall)
+            free_bound = free / us_per_event * 1e6
+            rows += [
+                (f"scale-out, batches of {batch:,}: 1 server, {per_server} clients", f"{one_rate:,.0f} events/s",
+                 f"median of {args.runs} x {args.events:,} events; range {min(one):,.0f}-{max(one):,.0f}"),
+                ("  CPU during it", f"{one_sum.ours / one_sum.wall:.2f} cores", one_sum.describe(events)),
+                (f"scale-out, batches of {batch:,}: 2 servers, {2 * per_server} clients", f"{two_rate:,.0f} events/s",
+                 f"{two_rate / one_rate:.2f}x one server (target 1.7x); in turn with the above; "
+                 f"range {min(two):,.0f}-{max(two):,.0f}"),
+                ("  CPU during it", f"{two_sum.ours / two_sum.wall:.2f} cores",
+                 f"{two_sum.describe(events)}; all parts {two_sum.per_event_us(events):.0f} µs/event "
+                 f"(1 server: {one_sum.per_event_us(events):.0f})"),
+                ("  bound: the machine's cores", f"{bound:,.0f} events/s",
+                 f"= {bound / one_rate:.2f}x one server: {one_sum.cores} cores / {us_per_event:.0f} µs CPU per event "
+                 f"(servers + PostgreSQL + clients, 1-server phase); two servers reach {two_rate / bound:.0%} of it"),
+                ("  bound: the cores left free", f"{free_bound:,.0f} events/s",
+                 f"= {free_bound / one_rate:.2f}x one server: {free:.2f} cores (what other processes left during the "
+                 f"2-server phase) / {us_per_event:.0f} µs; two servers reach {two_rate / free_bound:.0%} of it"),
+            ]
+            print(f"  ... {rows[-6:]}", file=sys.stderr, flush=True)
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+    return rows
 
 
 TASK_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
     "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_run_id, task_key, "
-    "task_name, upstream_task_run_ids"
+    "task_name, upstream_task_run_ids, stored_by"
 )
 FLOW_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
-    "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_id, parent_flow_run_id, version"
+    "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_id, parent_flow_run_id, version, "
+    "stored_by"
 )
 
 
@@ -273,12 +324,12 @@ def load_runs(url: str, task_runs: int, per_flow: int = 20) -> float:
                 t_end = t_created + timedelta(seconds=1)
                 tasks.write(
                     f"{tr}\ttransform-{t:03x}\t{{}}\t[]\t1\t{state}\t{name}\t\t{t_end}\t4\t{t_created}\t{t_end}\t"
-                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\n"
+                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\tbench\n"
                 )
             state, name = ("FAILED", "Failed") if flow_failed else ("COMPLETED", "Completed")
             flows.write(
                 f"{fr}\tflow-{f}\t{{}}\t[]\t1\t{state}\t{name}\t\t{end}\t3\t{created}\t{end}\t{created}\tt\t\\N\t"
-                f"{end}\t{flow_id}\t\\N\t\n"
+                f"{end}\t{flow_id}\t\\N\t\tbench\n"
             )
         with conn.cursor() as cur:
             with cur.copy(f"COPY orchestrator_flowrun ({FLOW_COLUMNS}) FROM STDIN") as copy:
@@ -413,6 +464,7 @@ def main() -> int:
     parser.add_argument("--task-runs", type=int, default=1_000_000, help="0: measure ingestion only")
     parser.add_argument("--queries", type=int, default=100, help="requests per list query")
     parser.add_argument("--live-updates", action="store_true", help="measure what publishing live updates costs")
+    parser.add_argument("--clients-per-server", type=int, default=2, help="load clients posting to each server process")
     args = parser.parse_args()
 
     name = f"orch_bench_{os.getpid()}"
@@ -460,31 +512,7 @@ def main() -> int:
                 rows.append(("  PostgreSQL CPU per event", f"{statistics.median(db_cpu):.1f} µs",
                              "backends of the server's pooled database connections (orchestrator/config.py)"))
                 print(f"  ... {rows[-3:]}", file=sys.stderr, flush=True)
-        one_server: dict[int, float] = {}
-        for batch in (500, 5_000):
-            rates = measure_concurrent_ingest(base, ingest_key, 2, batch, args.events, args.runs)
-            one_server[batch] = statistics.median(rates)
-            rows.append((f"ingest, batches of {batch:,} events, 2 clients at once", f"{statistics.median(rates):,.0f} events/s",
-                         f"median of {args.runs} x {args.events:,} events; range {min(rates):,.0f}-{max(rates):,.0f}"))
-            print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
-        # A second server process on its own port: each client posts to its own process.
-        port2 = free_port()
-        second = subprocess.Popen([daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port2), "orchestrator.asgi:application"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            wait_for_port(port2, second)
-            measure_concurrent_ingest([base, f"http://127.0.0.1:{port2}"], ingest_key, 2, 500, 5_000, 1)  # warm-up
-            for batch in (500, 5_000):
-                rates = measure_concurrent_ingest([base, f"http://127.0.0.1:{port2}"], ingest_key, 2, batch,
-                                                  args.events, args.runs)
-                rows.append((f"ingest, batches of {batch:,} events, 2 clients, 2 server processes",
-                             f"{statistics.median(rates):,.0f} events/s",
-                             f"{statistics.median(rates) / one_server[batch]:.2f}x one process (target 1.7x); "
-                             f"range {min(rates):,.0f}-{max(rates):,.0f}"))
-                print(f"  ... {rows[-1]}", file=sys.stderr, flush=True)
-        finally:
-            second.terminate()
-            second.wait(timeout=10)
+        rows += scale_out_rows(args, name, url, env, ingest_key, server, base)
         for batch in (500, 5_000):
             rates = measure_executemany(url, batch, args.events, args.runs)
             rows.append((f"floor: PostgreSQL executemany, batches of {batch:,} rows", f"{statistics.median(rates):,.0f} rows/s",

@@ -184,13 +184,20 @@ EARLIEST = datetime.min.replace(tzinfo=dt_timezone.utc) + timedelta(days=1)
 LATEST = datetime.max.replace(tzinfo=dt_timezone.utc) - timedelta(days=1)
 
 
+# Years 0002-9998 as written: then the time fits in UTC with a day to spare (CREATED_BEFORE_START_SLACK).
+# The API schema states the same rule as a pattern, so a value it allows is never refused.
+DATE_TIME_YEARS_PATTERN = r"^(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
+
+
 class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
-    """ISO 8601; naive values are UTC; values that do not fit in UTC years 1-9999 are refused."""
+    """ISO 8601; naive values are UTC; years 1 and 9999 are refused (they may not fit in UTC)."""
 
     def clean(self, value):
         value = super().clean(value)
         if value is None:
             return None
+        if not 2 <= value.year <= 9998:
+            raise forms.ValidationError("date/time out of range: years 0002 to 9998")
         try:
             value = value.astimezone(dt_timezone.utc)
         except OverflowError:

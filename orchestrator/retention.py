@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from orchestrator.models import FlowRun, FlowRunState, Log, RunTag, TaskRun, TaskRunState
@@ -68,6 +68,27 @@ def ids_batch(queryset, batch_size: int) -> list:
     return list(queryset.values_list("pk", flat=True)[:batch_size])
 
 
+def delete_oldest_logs(cutoff: datetime, batch_size: int) -> int:
+    """Delete up to `batch_size` of the oldest logs before `cutoff`, in one statement (no id list round trip).
+
+    On PostgreSQL the ids go through `= ANY(ARRAY(subquery))`: the rows are then found by primary
+    key whatever the statistics say. With `IN (subquery)` the planner chose a sequential scan of the
+    whole table for every batch (a hash semi join once analysed, a nested loop before), so pruning
+    1,000,000 rows took minutes per batch instead of a tenth of a second.
+    """
+    if connection.vendor != "postgresql":
+        oldest = Log.objects.filter(timestamp__lt=cutoff).order_by("timestamp").values("pk")[:batch_size]
+        return Log.objects.filter(pk__in=oldest).delete()[0]
+    table = connection.ops.quote_name(Log._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM {table} WHERE "id" = ANY(ARRAY(SELECT "id" FROM {table} WHERE "timestamp" < %s '
+            'ORDER BY "timestamp" LIMIT %s))',
+            [cutoff, batch_size],
+        )
+        return cursor.rowcount
+
+
 def prune(cutoff: datetime, batch_size: int = DEFAULT_BATCH_SIZE, pause: float = 0.0) -> Pruned:
     """Delete everything older than `cutoff`; returns what was deleted."""
     pruned = Pruned()
@@ -89,9 +110,7 @@ def prune_batches(cutoff: datetime, batch_size: int, pruned: Pruned) -> Iterator
         return deleted
 
     def old_logs() -> int:
-        # One statement per batch: DELETE ... WHERE id IN (SELECT id ... LIMIT n), no id list round trip.
-        oldest = Log.objects.filter(timestamp__lt=cutoff).order_by("timestamp").values("pk")[:batch_size]
-        deleted = Log.objects.filter(pk__in=oldest).delete()[0]
+        deleted = delete_oldest_logs(cutoff, batch_size)
         pruned.logs += deleted
         return deleted
 

@@ -86,6 +86,13 @@ def fmt(value: float | None, pattern: str) -> str:
     return "-" if value is None else pattern.format(value)
 
 
+def server_side_rate(row: Row) -> float:
+    """Events per CPU-second of the server processes and PostgreSQL: what the server side would ingest
+    with a core to itself, however much of the machine the SDK processes took."""
+    seconds = sum(v for k, v in row.cpu.seconds.items() if k.startswith("server") or k == "PostgreSQL")
+    return row.events / seconds if seconds else 0.0
+
+
 def print_table(rows: list[Row], size: Size, seconds: float) -> None:
     print()
     print(f"make soak: {size.processes} SDK processes x {size.tasks} tasks (faults: {size.fault_processes} x "
@@ -100,10 +107,14 @@ def print_table(rows: list[Row], size: Size, seconds: float) -> None:
               f"{row.server_errors:>4}  {'FAILED ' if row.failed else ''}{row.note}")
         if row.problem:
             print(f"{'':36}   {row.problem}")
-    loads = {r.phase: r.events_per_s for r in rows if r.phase.startswith("load:") and r.events_per_s}
+        if row.cpu:
+            print(f"{'':36}   {row.cpu.describe(row.events)}")
+            print(f"{'':36}   server side: {server_side_rate(row):,.0f} events/s per core of servers + PostgreSQL")
+    loads = {r.phase: r for r in rows if r.phase.startswith("load:") and r.events_per_s}
     if len(loads) == 2:
         one, two = loads["load: 1 server"], loads["load: 2 servers"]
-        print(f"two servers / one server: {two / one:.2f}x (target 1.7x)")
+        print(f"two servers / one server: {two.events_per_s / one.events_per_s:.2f}x end to end (bounded by the "
+              f"SDK processes' CPU on this machine; bench/ingest.py measures the servers' scale-out)")
     for row in rows:
         if row.phase.startswith("hostile"):
             print(f"hostile inputs tried: {row.events}, 5xx seen: {row.server_errors}")

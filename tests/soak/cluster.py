@@ -84,11 +84,16 @@ class Cluster:
         env = {**os.environ, "ORCHESTRATOR_API_URL": server.url, "ORCHESTRATOR_API_KEY": self.key,
                "ORCHESTRATOR_HOME": str(home), "PYTHONPATH": str(ROOT)}
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        # spool-wait: only stdout is read until the SIGKILL, so the console log (two lines a task) goes to a
+        # file; a pipe nobody drains fills at 64 KiB and blocks the flow (it did at 2,000 tasks).
+        stderr = (self.workdir / f"sdk-{self.sdk_runs}.stderr").open("w") if mode == "spool-wait" else subprocess.PIPE
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.soak.sdk_process", "--tasks", str(tasks), "--ids", str(ids),
              "--mode", mode, "--flush-timeout", str(flush_timeout)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
+        if stderr is not subprocess.PIPE:
+            stderr.close()  # the child holds its own descriptor
         self.sdk_procs.append(proc)
         return proc, ids
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cpu_meter import CpuMeter, CpuSample, children_of
 from tests.shipping.live_server import ROOT
 from tests.soak.cluster import Cluster, Comparison, sigkill
 from tests.soak.worker_fault import kill_worker
@@ -29,6 +30,7 @@ class Row:
     server_errors: int = 0
     note: str = ""
     problem: str = ""  # a failure that is not a lost or duplicated event
+    cpu: CpuSample | None = None  # CPU each part took during the phase
 
     @property
     def failed(self) -> bool:
@@ -53,14 +55,24 @@ def run_load(cluster: Cluster, servers: int, size: Size, name: str) -> Row:
         running(server)
     errors_before = cluster.server_errors()
     histograms = cluster.latency_buckets(targets)
+    meter = load_meter(cluster, targets)
+    meter.start()
     started = time.monotonic()
     runs = [cluster.sdk_process(targets[i % servers], size.tasks) for i in range(size.processes)]
     problems = cluster.wait_all([proc for proc, _ in runs], timeout=1800)
     elapsed = time.monotonic() - started
+    cpu = meter.stop()
     comparison = cluster.compare([ids for _, ids in runs])
     return Row(name, size.processes, comparison.expected, comparison.expected / elapsed,
                _ms(cluster.latency_p95(targets, histograms)), comparison, cluster.server_errors() - errors_before,
-               "; ".join(problems)[:200])
+               "; ".join(problems)[:200], cpu=cpu)
+
+
+def load_meter(cluster: Cluster, servers: list) -> CpuMeter:
+    """CPU of each server process, the private PostgreSQL, and the SDK processes (reaped when they end)."""
+    parts = {f"server {i + 1}": (lambda s=s: [s.proc.pid] if s.running else []) for i, s in enumerate(servers)}
+    parts["PostgreSQL"] = children_of(cluster.postgres.postmaster_pid())
+    return CpuMeter(parts, reaped_children="SDK processes")
 
 
 def running(server) -> None:
@@ -161,8 +173,8 @@ def retention_under_load(cluster: Cluster, size: Size) -> Row:
     server = cluster.servers[0]
     running(server)
     cluster.db._query(
-        "INSERT INTO orchestrator_log (id, level, logger, message, timestamp, seq) "
-        f"SELECT md5(g::text || 'old')::uuid, 20, 'old', 'old line ' || g, now() - interval '90 days', g "
+        "INSERT INTO orchestrator_log (id, level, logger, message, timestamp, seq, stored_by) "
+        f"SELECT md5(g::text || 'old')::uuid, 20, 'old', 'old line ' || g, now() - interval '90 days', g, 'soak' "
         f"FROM generate_series(1, {size.retention_rows}) g"
     )
     errors_before = cluster.server_errors()

@@ -73,6 +73,10 @@ class PrivatePostgres:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
 
+    def postmaster_pid(self) -> int:
+        """The pid of this instance's postmaster (every other process of it is its child)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def close(self) -> None:
         try:
             self.stop()
