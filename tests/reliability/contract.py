@@ -75,7 +75,9 @@ def run_contract(base_url: str, api_key: str, workdir: Path, examples: int, seed
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
     text = out.stdout + out.stderr
     generated = _number(r"(\d+) generated", text)
-    failures = _number(r"(\d+) unique failures", text)
+    failures = _number(r"(\d+) unique failures?\b", text)  # "1 unique failure", "23 unique failures"
+    if out.returncode != 0 and failures == 0:
+        failures = 1  # failed in a way the summary does not count (a crash, an error before the summary)
     server_errors = len(re.findall(r"^\[5\d\d\]", text, re.MULTILINE))
     return ContractRun(out.returncode, generated, failures, server_errors, text)
 
