@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,34 @@ def test_hostile_names_messages_and_tags_render_as_text(admin_client, hostile):
     html = admin_client.get("/task-runs/").content.decode()
     assert_escaped(html, hostile)
     assert escape(hostile[:100]) in html
+
+
+def test_all_matching_shows_the_exact_count_past_a_thousand(admin_client):
+    from orchestrator.models import TaskRun
+
+    run = make_flow_run()
+    TaskRun.objects.bulk_create([
+        TaskRun(id=uuid.uuid4(), flow_run=run, task_name="t", task_key="t-1", name=f"t-{i}",
+                created=timezone.now() - timedelta(seconds=i), state_type="FAILED", state_name="Failed")
+        for i in range(1_234)
+    ])
+    make_task_run(run, state=("COMPLETED", "Completed"))
+    html = admin_client.get("/task-runs/?state=FAILED,CRASHED").content.decode()
+    assert "All matching (1,234)" in html and "1,000+" not in html
+    assert "“All matching” retries the newest 1,000 of 1,234 (at most 1,000 at once)." in html
+
+
+def test_no_limit_note_when_every_match_fits_in_one_bulk_retry(admin_client, monkeypatch):
+    from dashboard.views import task_runs
+    from orchestrator import retries
+
+    monkeypatch.setattr(task_runs, "PAGE_SIZE", 1)  # the count comes from the database, not the page
+    monkeypatch.setattr(retries, "MAX_BULK", 3)
+    run = make_flow_run()
+    for _ in range(3):
+        make_task_run(run, state=("FAILED", "Failed"))
+    html = admin_client.get("/task-runs/?state=FAILED").content.decode()
+    assert "All matching (3)" in html and "bulk-limit" not in html
+    make_task_run(run, state=("FAILED", "Failed"))
+    html = admin_client.get("/task-runs/?state=FAILED").content.decode()
+    assert "All matching (4)" in html and "retries the newest 3 of 4" in html
