@@ -108,7 +108,7 @@ def test_running_bar_and_duration_grow_between_pushes(signed_in_context, live_fl
 
     page = signed_in_context.new_page()
     frames: list = []
-    page.on("websocket", lambda ws: ws.on("framereceived", frames.append))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload)))
     page.goto(f"/flow-runs/{flow_run_id}/")
     expect(page.locator("body.is-live")).to_have_count(1)
     expect(page.locator('#gantt rect[data-since]')).to_have_count(1)  # load-rows runs until the test lets it finish
