@@ -132,15 +132,19 @@ def flow_run_update(raw_id: str, query: QueryDict, user, changes: Changes | None
     if run is None:
         return ""
     now = timezone.now()
-    gantt = build_gantt(run, page_number(query.get("page")), now, failed_only=query.get("gantt") == "failed")
-    context = {**flow_run_view.flow_run_summary(run, user), "gantt": gantt, "query": query, "show_task_names": True}
+    page, failed_only = page_number(query.get("page")), query.get("gantt") == "failed"
+    gantt = None
+    if rows_wanted(changes):
+        changed = build_gantt(run, page, now, failed_only, only=changes.task_run_ids)
+        gantt = changed if changed.layout == changes.gantt_layout else None
+    context = {**flow_run_view.flow_run_summary(run, user), "query": query, "show_task_names": True}
     parts = [oob("dashboard/partials/flow_run_summary.html", context)]
-    if rows_only(changes, gantt.layout):
+    if gantt is not None:
         # Same axis, same rows on this page: every other row is already where it belongs.
-        changed = changes.task_run_ids
         parts += [render_to_string("dashboard/partials/gantt_row.html", {"row": row, "row_oob": True})
-                  for row in gantt.rows if row.id in changed]
+                  for row in gantt.rows]
     else:
+        context["gantt"] = build_gantt(run, page, now, failed_only)
         parts.append(oob("dashboard/partials/gantt.html", context))
     parts.append(wrapped("flow-run-states", "dashboard/partials/state_history.html",
                          {"states": FlowRunState.objects.filter(flow_run_id=run.id).order_by("timestamp", "seq")}))
@@ -149,9 +153,9 @@ def flow_run_update(raw_id: str, query: QueryDict, user, changes: Changes | None
     return "".join(parts)
 
 
-def rows_only(changes: Changes | None, layout: str) -> bool:
-    """Whether the changed rows alone bring the browser's Gantt up to date."""
-    return (changes is not None and changes.gantt_layout == layout and len(changes.task_run_ids) <= MAX_ROW_UPDATES
+def rows_wanted(changes: Changes | None) -> bool:
+    """Whether the changed rows alone may do: the browser's Gantt layout is known, few rows changed."""
+    return (changes is not None and changes.gantt_layout is not None and len(changes.task_run_ids) <= MAX_ROW_UPDATES
             and getattr(settings, "DASHBOARD_GANTT_ROW_UPDATES", True))
 
 
