@@ -395,6 +395,7 @@ def main() -> int:
             ("runs list, all filters", "/?state=COMPLETED&flow=flow-3&tag=nightly&started_after=2026-11-05T00:00:00Z"),
             (f"flow run page, {BIG_FLOW_TASKS:,} task runs", f"/flow-runs/{big_flow}/"),
             ("failed tasks /task-runs/?state=FAILED,CRASHED", "/task-runs/?state=FAILED,CRASHED"),
+            ("task runs, unfiltered /task-runs/ (counts all for 'All matching')", "/task-runs/"),
             ("task run page (failed, traceback)", f"/task-runs/{failed_task}/"),
             ("log search, flow run page ?q=needle", f"/flow-runs/{big_flow}/?q=needle"),
             ("log search, GET /api/logs/?q=needle", "/api/logs/?q=needle"),

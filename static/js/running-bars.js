@@ -9,7 +9,8 @@
   "use strict";
   var TRACK = 1000, MIN_WIDTH = 2;
   var skew = 0; // the server's clock minus this browser's
-  var renewed = null; // the layout whose successor was already asked for
+  var renewed = null, renewedAt = 0; // the layout whose successor was last asked for, and when
+  var RENEW_RETRY = 5000; // ms: a fetch that came back with the same axis (clocks a little apart) is tried again
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -37,8 +38,9 @@
       bar.setAttribute("width", width.toFixed(2));
     });
     var renew = number(gantt, "data-axis-renew"), layout = gantt.getAttribute("data-gantt-layout");
-    if (renew && now >= renew && renewed !== layout && window.htmx) {
+    if (renew && now >= renew && (renewed !== layout || now - renewedAt > RENEW_RETRY) && window.htmx) {
       renewed = layout;
+      renewedAt = now;
       htmx.ajax("GET", location.pathname + location.search, {target: "#gantt", swap: "outerHTML"});
     }
   }

@@ -154,3 +154,17 @@ def test_flow_run_page_sends_the_whole_gantt_when_its_layout_moved(user):
     unknown = render_update(f"/flow-runs/{run.id}/", q(), user,
                             Changes(flow_run_ids={str(run.id)}, task_run_ids={str(task.id)}))
     assert "gantt" in oob_ids(unknown)
+
+
+def test_a_changed_task_run_on_another_gantt_page_sends_no_row(user, monkeypatch):
+    from dashboard import gantt
+
+    monkeypatch.setattr(gantt, "PAGE_SIZE", 1)
+    run = make_flow_run(state=("RUNNING", "Running"))
+    shown = make_task_run(run, state=("RUNNING", "Running"))
+    elsewhere = make_task_run(run, state=("RUNNING", "Running"))  # created later: page 2
+    layout = gantt_layout(render_update(f"/flow-runs/{run.id}/", q(), user, None))
+    html = render_update(f"/flow-runs/{run.id}/", q(), user,
+                         Changes(flow_run_ids={str(run.id)}, task_run_ids={str(elsewhere.id)}, gantt_layout=layout))
+    assert oob_ids(html) == ["flow-run-summary", "flow-run-states"]
+    assert f"task-run-{shown.id}" not in html and f"task-run-{elsewhere.id}" not in html
