@@ -125,6 +125,13 @@ def test_running_bar_and_duration_grow_between_pushes(signed_in_context, live_fl
     page.wait_for_function(f"() => ({BAR_END})() >= {first_end} + 2000", timeout=10_000)
     expect(page.locator("#gantt .gantt-dur[data-since]")).not_to_have_text(first_duration)
     assert len(frames) == pushed, "the bar grew because of a push, not by itself"
+    # When now passes the axis's renewal point (80% of its span), the page fetches the next axis itself.
+    axis_end = int(page.locator("#gantt").get_attribute("data-axis-end"))
+    page.wait_for_function(f"() => Number(document.getElementById('gantt').dataset.axisEnd) > {axis_end}",
+                           timeout=20_000)
+    expect(page.locator('#gantt rect[data-since]')).to_have_count(1)
+    assert page.evaluate(BAR_END) <= int(page.locator("#gantt").get_attribute("data-axis-end"))
+    assert len(frames) == pushed, "the axis moved on because of a push, not by itself"
     # Running durations elsewhere tick too: the flow run's own, and its row on the runs list.
     summary = page.locator("#flow-run-summary [data-since]")
     before = summary.text_content()
