@@ -1,6 +1,6 @@
 """Benchmark (not a test): dashboard page times at scale, and live-update latency.
 
-    .venv/bin/python bench/dashboard.py [--scale 1.0] [--requests 40] [--updates 30]
+    .venv/bin/python bench/dashboard.py [--scale 1.0] [--requests 40] [--updates 30] [--no-live]
 
 Creates a fresh database `orch_dashbench_<pid>` next to $BENCH_POSTGRES_URL's
 (default postgresql://postgres@127.0.0.1:5432/postgres) and seeds it in SQL
@@ -17,7 +17,9 @@ default redis://127.0.0.1:6379/0) as a deployment runs it, signs in, and measure
   connected websocket client of that flow run's page, with 1 and 20 clients.
 
 Floors measured in the same run: a `SELECT 1` round trip to PostgreSQL, a trivial
-page (the login form), and a raw channels-redis send -> receive.
+page (the login form), and a raw channels-redis send -> receive. The comparison for live
+updates, in the same run: a second Daphne (bench/settings_whole_gantt_updates.py) whose every
+update carries the whole Gantt page, as before changed rows were sent alone.
 Targets: every page < 150 ms p95; live update < 250 ms p95.
 """
 from __future__ import annotations
@@ -341,11 +343,20 @@ def sign_in(env: dict) -> tuple[str, str, str]:
     return cookie, ingest_key, read_key
 
 
+def start_daphne(port: int, env: dict) -> subprocess.Popen:
+    server = subprocess.Popen([str(Path(PYTHON).parent / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port),
+                               "orchestrator.asgi:application"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "ab"))
+    wait_for_port(port, server)
+    return server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of 10k flow runs / 1M task runs / 2M logs")
     parser.add_argument("--requests", type=int, default=40, help="requests per page measured")
     parser.add_argument("--updates", type=int, default=30, help="live updates per client count")
+    parser.add_argument("--no-live", action="store_true", help="page times only (skip the live-update latencies)")
     args = parser.parse_args()
     flow_runs = max(2, int(10_000 * args.scale))
     task_runs = max(BIG_FLOW_TASKS + flow_runs, int(1_000_000 * args.scale))
@@ -370,10 +381,7 @@ def main() -> int:
             "setup (generate_series, indexes rebuilt after), not a target")
         cookie, ingest_key, _ = sign_in(env)
         port = free_port()
-        server = subprocess.Popen([str(Path(PYTHON).parent / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-                                   "orchestrator.asgi:application"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "ab"))
-        wait_for_port(port, server)
+        server = start_daphne(port, env)
 
         p50, p95 = select_one_floor(url)
         row("floor: SELECT 1 round trip", f"p50 {p50:.2f} ms, p95 {p95:.2f} ms", "psycopg, one kept connection")
@@ -388,6 +396,10 @@ def main() -> int:
             ("runs list, all filters", "/?state=COMPLETED&flow=flow-3&tag=nightly&started_after=2026-11-05T00:00:00Z"),
             (f"flow run page, {BIG_FLOW_TASKS:,} task runs", f"/flow-runs/{big_flow}/"),
             ("failed tasks /task-runs/?state=FAILED,CRASHED", "/task-runs/?state=FAILED,CRASHED"),
+            ("task runs, unfiltered /task-runs/", "/task-runs/"),
+            ("'All matching' count of the failed tasks (asked by the page once loaded)",
+             "/task-runs/count/?state=FAILED,CRASHED"),
+            ("'All matching' count of every task run (asked by the page once loaded)", "/task-runs/count/"),
             ("task run page (failed, traceback)", f"/task-runs/{failed_task}/"),
             ("log search, flow run page ?q=needle", f"/flow-runs/{big_flow}/?q=needle"),
             ("log search, GET /api/logs/?q=needle", "/api/logs/?q=needle"),
@@ -401,6 +413,9 @@ def main() -> int:
                     notes = f"HTTP {status}: page not there yet, not a measurement"
                 row(label, f"p50 {p50:.1f} ms, p95 {p95:.1f} ms", notes)
 
+        if args.no_live:
+            print_table(rows)
+            return 0
         p50, p95 = asyncio.run(channel_layer_floor())
         row("floor: channels-redis group_send -> receive", f"p50 {p50:.2f} ms, p95 {p95:.2f} ms", "raw layer, no server")
         task_ids = [run_id("tr", i) for i in range(0, BIG_FLOW_TASKS, 97)]
@@ -410,6 +425,14 @@ def main() -> int:
             row(f"live: POST returned -> fragment, {clients} client{'s' if clients > 1 else ''}",
                 f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
                 f"{args.updates} updates x {clients}; {missed} frames missed; target p95 < {LIVE_TARGET_MS} ms; {verdict}")
+        server.terminate()
+        server.wait(timeout=10)
+        port = free_port()
+        server = start_daphne(port, {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_whole_gantt_updates",
+                                     "PYTHONPATH": str(ROOT)})
+        p50, p95, missed = asyncio.run(live_latency(port, cookie, ingest_key, big_flow, task_ids, 20, args.updates))
+        row("comparison: the same, 20 clients, whole Gantt in every push", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+            f"{args.updates} updates x 20; {missed} frames missed; the way before changed rows went alone")
     finally:
         if server is not None:
             server.terminate()

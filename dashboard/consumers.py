@@ -23,7 +23,7 @@ from django.conf import settings
 from django.http import QueryDict
 
 from dashboard import fragments
-from orchestrator import broadcast
+from orchestrator import broadcast, retries
 
 log = logging.getLogger(__name__)
 UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -35,6 +35,8 @@ PAGE_GROUPS = [
     (re.compile(r"^/workers/$"), lambda m: broadcast.WORKERS_GROUP),
 ]
 MAX_PAGE_LENGTH = 4096
+# The Gantt layout a push carried (dashboard/gantt.py): the next push may then send changed rows alone.
+GANTT_LAYOUT = re.compile(r'id="gantt" class="gantt" data-gantt-layout="([0-9a-f]*)"')
 SIGNED_OUT = 4401  # close code for a socket whose session ended (htmx does not reconnect on it)
 # Logging out closes a session's sockets at once (session_ended); this catches expiry and the rest.
 SESSION_RECHECK = 10.0
@@ -81,6 +83,9 @@ class LiveUpdatesConsumer(AsyncWebsocketConsumer):
         self.last_push = 0.0
         self.session_checked = asyncio.get_running_loop().time()  # AuthMiddleware just read the session
         self.flusher: asyncio.Task | None = None
+        self.gantt_layout: str | None = None  # what the browser's Gantt shows, from the last push that held one
+        # Renders depend on the user only through the retry permission: sockets that agree share them.
+        self.render_variant = await database_sync_to_async(retries.can_retry)(self.user)
         # Join before the first render, so no change falls between what it reads and what comes next.
         if self.channel_layer is not None:  # none configured: the page still gets its refresh
             for group in self.joined:
@@ -147,34 +152,41 @@ class LiveUpdatesConsumer(AsyncWebsocketConsumer):
                 await asyncio.sleep(wait)  # messages arriving meanwhile join this push
             changes = None if self.refresh_all else self.pending
             self.refresh_all, self.pending = False, None
+            if changes is not None:
+                changes.gantt_layout = self.gantt_layout
             if loop.time() - self.session_checked > SESSION_RECHECK:
                 if not await database_sync_to_async(still_signed_in)(self.session_key, self.user):
                     await self.close(code=SIGNED_OUT)
                     return
                 self.session_checked = loop.time()
             try:
-                html = await shared_renders.render(self.user, self.path, self.query, changes)
+                html = await shared_renders.render(self.user, self.render_variant, self.path, self.query, changes)
             except Exception:  # a page that fails to render keeps its socket; the next change retries it whole
                 log.exception("live updates: rendering %s failed", self.path)
                 self.refresh_all = True
                 return
             if html:
                 self.last_push = loop.time()
+                if layout := GANTT_LAYOUT.search(html):
+                    self.gantt_layout = layout[1]
                 await self.send(text_data=html)
 
 
 class SharedRenders:
-    """Renders in flight, so sockets of one user on the same page, pushed by the same message,
-    share one render. Nothing is kept once a render is done: a later push reads the database again.
+    """Renders in flight, keyed by the page, the changes and the Gantt layout the browser shows:
+    every socket of this process on the same page (of users with the same retry permission),
+    pushed by the same messages, shares one render. Nothing is kept once a render is done: a
+    later push reads the database again.
     """
 
     def __init__(self) -> None:
         self.in_flight: dict[tuple, asyncio.Future] = {}
 
-    async def render(self, user, path: str, query: QueryDict, changes: fragments.Changes | None) -> str:
+    async def render(self, user, variant, path: str, query: QueryDict, changes: fragments.Changes | None) -> str:
         frozen = None if changes is None else (
-            frozenset(changes.flow_run_ids), frozenset(changes.task_run_ids), changes.logs, changes.workers)
-        key = (asyncio.get_running_loop(), user.pk, path, query.urlencode(), frozen)
+            frozenset(changes.flow_run_ids), frozenset(changes.task_run_ids), changes.logs, changes.workers,
+            changes.gantt_layout)
+        key = (asyncio.get_running_loop(), variant, path, query.urlencode(), frozen)
         future = self.in_flight.get(key)
         if future is None:
             future = asyncio.ensure_future(render_in_thread(path, query, user, changes))

@@ -4,6 +4,10 @@
 keyed by id, so htmx swaps each into place; `changes=None` (a (re)connect) refreshes
 everything the page shows. A row that the browser does not have yet carries
 `data-live-insert`, which static/js/live-page.js uses to prepend it.
+
+On a flow run page, when the Gantt the browser shows has the layout the page has now
+(`changes.gantt_layout`, read back from what was last sent), only the changed task runs'
+rows are sent, not the whole Gantt: the same row partial, on the same axis.
 """
 from __future__ import annotations
 
@@ -11,12 +15,15 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dashboard.filtering import filter_runs
+from dashboard.gantt import build_gantt
 from dashboard.logs import log_panel
+from dashboard.views.common import page_number
 from dashboard.views import flow_run as flow_run_view
 from dashboard.views import runs as runs_view
 from dashboard.views import task_run as task_run_view
@@ -36,6 +43,7 @@ class Changes:
     task_run_ids: set[str] = field(default_factory=set)
     logs: bool = False
     workers: bool = False
+    gantt_layout: str | None = None  # the layout of the Gantt the browser shows (None: unknown)
 
     def __bool__(self) -> bool:
         return bool(self.flow_run_ids or self.task_run_ids or self.logs or self.workers)
@@ -123,17 +131,32 @@ def flow_run_update(raw_id: str, query: QueryDict, user, changes: Changes | None
     run = FlowRun.objects.with_flow_name().filter(pk=ids[0]).first() if ids else None
     if run is None:
         return ""
-    context = flow_run_view.flow_run_context(run, query, user)
-    parts = [
-        oob("dashboard/partials/flow_run_summary.html", context),
-        # The axis stretches as a running flow goes on, so every bar moves: the window is re-rendered whole.
-        oob("dashboard/partials/gantt.html", context),
-        wrapped("flow-run-states", "dashboard/partials/state_history.html",
-                {"states": FlowRunState.objects.filter(flow_run_id=run.id).order_by("timestamp", "seq")}),
-    ]
+    now = timezone.now()
+    page, failed_only = page_number(query.get("page")), query.get("gantt") == "failed"
+    gantt = None
+    if rows_wanted(changes):
+        changed = build_gantt(run, page, now, failed_only, only=changes.task_run_ids)
+        gantt = changed if changed.layout == changes.gantt_layout else None
+    context = {**flow_run_view.flow_run_summary(run, user), "query": query, "show_task_names": True}
+    parts = [oob("dashboard/partials/flow_run_summary.html", context)]
+    if gantt is not None:
+        # Same axis, same rows on this page: every other row is already where it belongs.
+        parts += [render_to_string("dashboard/partials/gantt_row.html", {"row": row, "row_oob": True})
+                  for row in gantt.rows]
+    else:
+        context["gantt"] = build_gantt(run, page, now, failed_only)
+        parts.append(oob("dashboard/partials/gantt.html", context))
+    parts.append(wrapped("flow-run-states", "dashboard/partials/state_history.html",
+                         {"states": FlowRunState.objects.filter(flow_run_id=run.id).order_by("timestamp", "seq")}))
     if changes is None or changes.logs:
-        parts.append(oob("dashboard/partials/logs_panel.html", context))
+        parts.append(oob("dashboard/partials/logs_panel.html", {**context, "logs": log_panel(query, flow_run=run.id)}))
     return "".join(parts)
+
+
+def rows_wanted(changes: Changes | None) -> bool:
+    """Whether the changed rows alone may do: the browser's Gantt layout is known, few rows changed."""
+    return (changes is not None and changes.gantt_layout is not None and len(changes.task_run_ids) <= MAX_ROW_UPDATES
+            and getattr(settings, "DASHBOARD_GANTT_ROW_UPDATES", True))
 
 
 def task_run_update(raw_id: str, query: QueryDict, user, changes: Changes | None) -> str:

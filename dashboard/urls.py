@@ -5,7 +5,7 @@ from dashboard.views.flow_run import flow_run_page
 from dashboard.views.retry import flow_run_retry, task_run_retry, task_runs_retry
 from dashboard.views.runs import runs_list
 from dashboard.views.task_run import task_run_page
-from dashboard.views.task_runs import task_runs_list
+from dashboard.views.task_runs import matching_count, task_runs_list
 from dashboard.views.workers import workers_page
 
 app_name = "dashboard"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("flow-runs/<str:flow_run_id>/retry/", flow_run_retry, name="flow-run-retry"),
     path("task-runs/", task_runs_list, name="task-runs"),
     path("task-runs/retry/", task_runs_retry, name="task-runs-retry"),
+    path("task-runs/count/", matching_count, name="task-runs-count"),
     path("task-runs/<str:task_run_id>/", task_run_page, name="task-run"),
     path("task-runs/<str:task_run_id>/retry/", task_run_retry, name="task-run-retry"),
     path("workers/", workers_page, name="workers"),

@@ -136,6 +136,12 @@ def retry_flow_run(flow_run_id, user) -> FlowRun:
     return _retry(FlowRun, flow_run_id, user)
 
 
+def newest_matching(matching) -> list[uuid.UUID]:
+    """The task runs a retry of "all matching" takes: the newest MAX_BULK of a filtered queryset
+    (index taskrun_newest), for the API and the dashboard alike."""
+    return list(matching.newest_first().values_list("id", flat=True)[:MAX_BULK])
+
+
 def retry_task_runs(task_run_ids: Iterable, user) -> RetryBatch:
     """Retry each run on its own: one refusal does not stop the others."""
     if not can_retry(user):

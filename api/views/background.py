@@ -256,7 +256,7 @@ class TaskRunBackgroundActions(BackgroundActions):
             answers[index] = answer
         return Response({"runs": answers})
 
-    @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids or by the list's filters", request=BULK_RETRY_REQUEST,
+    @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids (at most 1,000) or by the list's filters (the newest 1,000 matching)", request=BULK_RETRY_REQUEST,
                    responses={200: BULK_RESULT, 403: REFUSAL})
     @action(detail=False, methods=["post"], url_path="retry", filter_backends=[], required_scope=RETRY_SCOPE)
     def bulk_retry(self, request):
@@ -274,7 +274,7 @@ class TaskRunBackgroundActions(BackgroundActions):
             if not filterset.is_valid():
                 errors = {name: list(messages) for name, messages in filterset.errors.items()}
                 raise ValidationError({"filters": errors})
-            ids = list(filterset.qs.values_list("id", flat=True)[: retries.MAX_BULK + 1])
+            ids = retries.newest_matching(filterset.qs)  # more match: the newest MAX_BULK, as the dashboard says
         try:
             batch = retries.retry_task_runs(ids, request.user)
         except retries.RetryRefused as exc:

@@ -65,6 +65,21 @@ def run_duration(run) -> str:
 
 
 @register.simple_tag
+def live_duration(run, empty: str = "") -> str:
+    """run_duration; a running run's ticks on in the browser (static/js/running-bars.js reads data-since)."""
+    shown = run_duration(run) or empty
+    if run.start_time is None or run.end_time is not None or run.is_final:
+        return shown
+    return format_html('<span data-since="{}">{}</span>', int(run.start_time.timestamp() * 1000), shown)
+
+
+@register.simple_tag
+def server_now_ms() -> int:
+    """The server's clock for the page's scripts, which correct the browser's by it."""
+    return int(timezone.now().timestamp() * 1000)
+
+
+@register.simple_tag
 def timestamp(value: datetime | None) -> str:
     """A UTC time in a <time> element; the full date only in its title."""
     if value is None:

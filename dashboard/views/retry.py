@@ -20,7 +20,7 @@ from dashboard.filtering import filter_runs
 from dashboard.views.common import retry_context, run_or_404
 from dashboard.views.flow_run import flow_run_context
 from dashboard.views.task_run import task_run_context
-from dashboard.views.task_runs import RETRY_LIMIT, task_runs_context
+from dashboard.views.task_runs import task_runs_context
 from orchestrator import retries
 from orchestrator.filters import TaskRunFilter
 from orchestrator.models import FlowRun, TaskRun
@@ -71,7 +71,7 @@ def selected_ids(post: QueryDict) -> tuple[list[uuid.UUID], str | None]:
         filtered = filter_runs(TaskRunFilter, filters, TaskRun.objects.all(), timezone.now())
         if filtered.errors:
             return [], " ".join(filtered.errors)
-        return list(filtered.matching.newest_first().values_list("id", flat=True)[:RETRY_LIMIT]), None
+        return retries.newest_matching(filtered.matching), None
     ids = []
     for raw in post.getlist("ids"):
         try:
@@ -94,11 +94,15 @@ def task_runs_retry(request):
     elif not retries.can_retry(request.user):
         outcome["message"], status = "You need the permission to retry runs (orchestrator.retry_run).", 403
     else:
-        batch = retries.retry_task_runs(ids, request.user)
-        outcome["retried"] = batch.retried
-        outcome["refused_reasons"] = Counter(batch.refused.values()).most_common()
-        if batch.refused and not batch.retried:
-            status = 409
+        try:
+            batch = retries.retry_task_runs(ids, request.user)
+        except retries.RetryRefused as refusal:
+            outcome["message"], status = refusal.reason, refusal.status
+        else:
+            outcome["retried"] = batch.retried
+            outcome["refused_reasons"] = Counter(batch.refused.values()).most_common()
+            if batch.refused and not batch.retried:
+                status = 409
     if request.htmx:
         return render(request, "dashboard/partials/bulk_retry_outcome.html", {"outcome": outcome}, status=status)
     filters = QueryDict(request.POST.get("filters", ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -14,8 +15,6 @@ from orchestrator.filters import TaskRunFilter
 from orchestrator.models import Flow, TaskRun
 
 PAGE_SIZE = 100
-RETRY_LIMIT = 10_000  # "all matching" retries at most this many task runs
-COUNT_SHOWN = 1_000  # the page counts matching runs up to here, then says "1,000+" (a count is a scan)
 FRAGMENTS = {"task-runs-results": "dashboard/partials/task_runs_results.html"}
 
 
@@ -25,10 +24,10 @@ def decorate_task_runs(runs: list[TaskRun]) -> list[TaskRun]:
     return runs
 
 
-def count_matching(query: QueryDict, now: datetime) -> int:
-    """How many task runs the filters select, counted up to COUNT_SHOWN + 1 (without the display joins)."""
-    plain = filter_runs(TaskRunFilter, query, TaskRun.objects.all(), now).matching
-    return plain.order_by().values("id")[: COUNT_SHOWN + 1].count()
+def matching_context(matching: int | None) -> dict:
+    # "All matching" retries the newest MAX_BULK (orchestrator.retries.newest_matching): say so when more match.
+    return {"matching_count": matching,
+            "retry_limit": retries.MAX_BULK if matching is not None and matching > retries.MAX_BULK else None}
 
 
 def task_runs_context(query: QueryDict, user, now: datetime | None = None) -> dict:
@@ -40,7 +39,7 @@ def task_runs_context(query: QueryDict, user, now: datetime | None = None) -> di
     elif page.first_page and page.older_query is None:
         matching = len(page.runs)  # everything that matches is on this page
     else:
-        matching = count_matching(query, now)
+        matching = None  # counted by the page's own request to /task-runs/count/ (a million rows take a while)
     return {
         "runs": decorate_task_runs(page.runs),
         "filters": filtered,
@@ -48,14 +47,21 @@ def task_runs_context(query: QueryDict, user, now: datetime | None = None) -> di
         "newest_query": page.newest_query,
         "first_page": page.first_page,
         "filter_query": page.newest_query,
-        "matching_count": min(matching, COUNT_SHOWN),
-        "matching_capped": matching > COUNT_SHOWN,
+        **matching_context(matching),
         "failed_preset": FAILED_PRESET,
         "failed_preset_active": filtered.states == states_of(FAILED_PRESET),
         "state_choices": STATE_CHOICES,
         "range_labels": RANGE_LABELS,
         "can_retry": retries.can_retry(user),
     }
+
+
+@login_required
+def matching_count(request):
+    """`/task-runs/count/?<filters>`: the exact number "All matching" would select, and the bulk limit note."""
+    filtered = filter_runs(TaskRunFilter, request.GET, TaskRun.objects.all(), timezone.now())
+    matching = 0 if filtered.errors else filtered.matching.order_by().count()
+    return render(request, "dashboard/partials/matching_count.html", matching_context(matching))
 
 
 @login_required

@@ -54,12 +54,18 @@
   document.addEventListener("htmx:oobAfterSwap", stick);
 })();
 
-// A live row replacing one the reader has ticked stays ticked (task runs selected for retry).
+// A live swap keeps what the reader ticked: a row's box (task runs selected for retry), and when the
+// whole list is refreshed (the refresh every (re)connect gets), every ticked box and "All matching".
 document.addEventListener("htmx:oobBeforeSwap", function (event) {
   "use strict";
-  var old = event.detail.target;
-  var box = old && old.querySelector && old.querySelector('input[name="ids"]');
-  if (!box || !box.checked || !event.detail.fragment) return;
-  var fresh = event.detail.fragment.querySelector('input[name="ids"]');
-  if (fresh) fresh.checked = true;
+  var old = event.detail.target, fresh = event.detail.fragment;
+  if (!old || !old.querySelectorAll || !fresh || !fresh.querySelectorAll) return;
+  function key(box) { return (box.name || "") + "|" + (box.value || "") + "|" + (box.id || ""); }
+  var ticked = {};
+  old.querySelectorAll('input[type="checkbox"]').forEach(function (box) { if (box.checked) ticked[key(box)] = true; });
+  fresh.querySelectorAll('input[type="checkbox"]').forEach(function (box) {
+    if (ticked[key(box)]) box.checked = true;
+  });
+  var form = fresh.querySelector("#retry-selection"), all = fresh.querySelector('input[name="all_matching"]');
+  if (form && all && all.checked) form.classList.add("all-matching-on");
 });

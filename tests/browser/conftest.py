@@ -188,12 +188,16 @@ def signed_in_context(browser, daphne_server, signed_in_state):
 
 @pytest.fixture
 def screenshot(request):
-    """screenshot(page, "name"): a full-page PNG under test-results/browser/ to look at."""
+    """screenshot(page, "name"): full-page PNGs, light and dark, under test-results/browser/ to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page, name: str) -> Path:
+        """Light as the page is, then the same page dark (`-dark.png`): both themes get looked at."""
         path = SCREENSHOTS / f"{request.node.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(path.with_name(path.stem + "-dark.png")), full_page=True)
+        page.emulate_media(color_scheme="light")
         return path
 
     return take

@@ -87,6 +87,63 @@ def test_logging_in_lands_on_the_runs_list(anonymous_context, daphne_server, scr
     assert page.locator("#runs-body").count() == 1
 
 
+# Where a running bar ends, in ms since the epoch, on the axis the page shows now (the axis may move on).
+BAR_END = """() => {
+  const gantt = document.getElementById("gantt"), bar = gantt && gantt.querySelector("rect[data-since]");
+  if (!bar) return null;
+  const start = Number(gantt.dataset.axisStart), end = Number(gantt.dataset.axisEnd);
+  return start + (Number(bar.getAttribute("x")) + Number(bar.getAttribute("width"))) / 1000 * (end - start);
+}"""
+
+
+def test_running_bar_and_duration_grow_between_pushes(signed_in_context, live_flow, screenshot):
+    from playwright.sync_api import expect
+
+    runs = signed_in_context.new_page()
+    runs.goto("/")
+    row = runs.locator('#runs-body tr[id^="flow-run-"]')
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-state-type", "RUNNING")
+    flow_run_id = row.get_attribute("id").removeprefix("flow-run-")
+
+    page = signed_in_context.new_page()
+    frames: list = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload)))
+    page.goto(f"/flow-runs/{flow_run_id}/")
+    expect(page.locator("body.is-live")).to_have_count(1)
+    expect(page.locator('#gantt rect[data-since]')).to_have_count(1)  # load-rows runs until the test lets it finish
+    page.wait_for_function("() => document.querySelector('#gantt .gantt-dur[data-since]')")
+    for _ in range(100):  # the refresh every (re)connect gets; any frame after it fails the test
+        if frames:
+            break
+        page.wait_for_timeout(50)
+    assert frames, "the page's refresh never came"
+    pushed = len(frames)
+    first_end = page.evaluate(BAR_END)
+    first_duration = page.locator("#gantt .gantt-dur[data-since]").text_content()
+    # Two seconds of running later, the bar reaches further and the duration counts on, with no push.
+    page.wait_for_function(f"() => ({BAR_END})() >= {first_end} + 2000", timeout=10_000)
+    expect(page.locator("#gantt .gantt-dur[data-since]")).not_to_have_text(first_duration)
+    assert len(frames) == pushed, "the bar grew because of a push, not by itself"
+    # When now passes the axis's renewal point (80% of its span), the page fetches the next axis itself.
+    axis_end = int(page.locator("#gantt").get_attribute("data-axis-end"))
+    page.wait_for_function(f"() => Number(document.getElementById('gantt').dataset.axisEnd) > {axis_end}",
+                           timeout=20_000)
+    expect(page.locator('#gantt rect[data-since]')).to_have_count(1)
+    assert page.evaluate(BAR_END) <= int(page.locator("#gantt").get_attribute("data-axis-end"))
+    assert len(frames) == pushed, "the axis moved on because of a push, not by itself"
+    # Running durations elsewhere tick too: the flow run's own, and its row on the runs list.
+    summary = page.locator("#flow-run-summary [data-since]")
+    before = summary.text_content()
+    expect(summary).not_to_have_text(before, timeout=5_000)
+    cell = row.locator("[data-since]")
+    before = cell.text_content()
+    expect(cell).not_to_have_text(before, timeout=5_000)
+    screenshot(page, "gantt-growing")
+    page.close()
+    runs.close()
+
+
 def test_runs_and_gantt_update_live_without_reloading(signed_in_context, live_flow, screenshot):
     from playwright.sync_api import expect
 

@@ -276,3 +276,32 @@ def test_a_failed_render_keeps_the_socket_and_the_next_push_refreshes_all(channe
         return pushed
 
     assert async_to_sync(scenario)() == {"refresh": "/", "user": "ada"}
+
+
+def test_after_the_refresh_a_flow_run_page_gets_changed_gantt_rows_alone(channel_layer, signed_in):
+    """Real renders: the refresh carries the Gantt (and its layout); a later state change on the same
+    layout carries that task run's row alone, the same HTML for every socket on the page."""
+    fr = new_id()
+    tr = new_id()
+    from tests.orchestrator.event_factory import task_run_created
+
+    ingest_batch([flow_run_created(fr), task_run_created(tr, fr),
+                  state("task_run", tr, 1, at(1.2), "RUNNING", run_count=1, flow_run_id=fr)])
+
+    async def scenario():
+        sockets = [socket(f"/flow-runs/{fr}/", signed_in) for _ in range(2)]
+        for communicator in sockets:
+            assert (await communicator.connect(timeout=RECEIVE))[0]
+        refreshes = [await communicator.receive_from(timeout=RECEIVE) for communicator in sockets]
+        await database_sync_to_async(ingest_batch)(
+            [state("task_run", tr, 2, at(2), "COMPLETED", run_count=1, flow_run_id=fr)])
+        updates = [await communicator.receive_from(timeout=RECEIVE) for communicator in sockets]
+        for communicator in sockets:
+            await communicator.disconnect()
+        return refreshes, updates
+
+    refreshes, updates = async_to_sync(scenario)()
+    assert all('id="gantt" class="gantt"' in html for html in refreshes)
+    assert updates[0] == updates[1]
+    assert f'<li id="task-run-{tr}" class="gantt-row" hx-swap-oob="true" data-state-type="COMPLETED"' in updates[0]
+    assert 'id="gantt"' not in updates[0] and 'id="flow-run-summary"' in updates[0]

@@ -65,16 +65,30 @@ def test_retried_task_run_shows_one_segment_per_attempt(admin_client, flow_run):
     assert "×2" in row and "attempt 1: failed" in row and "attempt 2: completed" in row
 
 
-def test_running_bar_grows_to_now(admin_client):
+def test_running_bar_reaches_now_on_an_axis_with_room_to_grow(admin_client):
     from django.utils import timezone
 
     now = timezone.now()
     run = make_flow_run(state=("RUNNING", "Running"), start_time=now - timedelta(seconds=10), created=now - timedelta(seconds=10))
     task = make_task_run(run, state=("RUNNING", "Running"), start_time=now - timedelta(seconds=5), created=now - timedelta(seconds=6))
     html = admin_client.get(f"/flow-runs/{run.id}/").content.decode()
+    gantt = re.search(r'id="gantt" class="gantt" data-gantt-layout="\w+" data-axis-start="(\d+)" data-axis-end="(\d+)" '
+                      r'data-axis-renew="(\d+)"', html)
+    start, end, renew = (int(v) for v in gantt.groups())
+    # 10 s in: the axis spans a round 15 s and gives way to the next one at 80% of it (12 s).
+    assert end - start == 15_000 and renew - start == 12_000
     row = html[html.index(f'id="task-run-{task.id}"'):]
-    x, width = re.search(r'<rect class="fill-running" x="([\d.]+)" y="1.5" width="([\d.]+)"', row).groups()
-    assert 450 <= float(x) <= 550 and float(x) + float(width) >= 990
+    x, width, since = re.search(
+        r'<rect class="fill-running" x="([\d.]+)" y="1.5" width="([\d.]+)" height="7" data-since="(\d+)"', row).groups()
+    assert 320 <= float(x) <= 345 and 650 <= float(x) + float(width) <= 700  # from 5 s to now (10 s) of 15 s
+    assert int(since) == int(task.start_time.timestamp() * 1000)
+    assert re.search(r'<span class="gantt-dur" data-since="\d+">5\.\ds</span>', row)
+
+
+def test_finished_bars_do_not_tick(admin_client, flow_run):
+    make_task_run(flow_run, state=("COMPLETED", "Completed"), start_time=at(1), end_time=at(4), created=at(1))
+    html = admin_client.get(f"/flow-runs/{flow_run.id}/").content.decode()
+    assert 'class="gantt-row"' in html and "data-since" not in html and "data-axis-renew" not in html
 
 
 def test_gantt_pages_long_runs(admin_client, flow_run, monkeypatch):

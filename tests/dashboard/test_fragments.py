@@ -117,3 +117,54 @@ def test_fragments_escape_hostile_strings(user):
     for path in ("/", f"/flow-runs/{run.id}/"):
         html = render_update(path, q(), user, None)
         assert "<script>" not in html and "<img src=x" not in html
+
+
+def gantt_layout(html: str) -> str:
+    return re.search(r'id="gantt" class="gantt" data-gantt-layout="(\w+)"', html)[1]
+
+
+def test_flow_run_page_sends_changed_rows_alone_when_the_browsers_gantt_has_the_same_layout(user):
+    run = make_flow_run(state=("RUNNING", "Running"))
+    changed = make_task_run(run, state=("RUNNING", "Running"))
+    other = make_task_run(run)
+    page = render_update(f"/flow-runs/{run.id}/", q(), user, None)
+    layout = gantt_layout(page)
+    changed.state_type, changed.state_name = "COMPLETED", "Completed"
+    changed.save()
+    html = render_update(f"/flow-runs/{run.id}/", q(), user,
+                         Changes(flow_run_ids={str(run.id)}, task_run_ids={str(changed.id)}, gantt_layout=layout))
+    assert oob_ids(html) == ["flow-run-summary", f"task-run-{changed.id}", "flow-run-states"]
+    assert f'id="task-run-{changed.id}" class="gantt-row" hx-swap-oob="true" data-state-type="COMPLETED"' in html
+    assert f"task-run-{other.id}" not in html
+    # The row is the one a page opened now shows.
+    fresh = render_update(f"/flow-runs/{run.id}/", q(), user, None)
+    row = re.search(rf'<li id="task-run-{changed.id}".*?</li>', fresh)[0]
+    assert row.replace(' hx-swap-oob="true"', "") in html.replace(' hx-swap-oob="true"', "")
+
+
+def test_flow_run_page_sends_the_whole_gantt_when_its_layout_moved(user):
+    run = make_flow_run(state=("RUNNING", "Running"))
+    task = make_task_run(run, state=("RUNNING", "Running"))
+    layout = gantt_layout(render_update(f"/flow-runs/{run.id}/", q(), user, None))
+    newcomer = make_task_run(run)  # one more row on the page
+    html = render_update(f"/flow-runs/{run.id}/", q(), user,
+                         Changes(flow_run_ids={str(run.id)}, task_run_ids={str(newcomer.id)}, gantt_layout=layout))
+    assert "gantt" in oob_ids(html) and gantt_layout(html) != layout
+    assert f'id="task-run-{newcomer.id}"' in html and f'id="task-run-{task.id}"' in html
+    unknown = render_update(f"/flow-runs/{run.id}/", q(), user,
+                            Changes(flow_run_ids={str(run.id)}, task_run_ids={str(task.id)}))
+    assert "gantt" in oob_ids(unknown)
+
+
+def test_a_changed_task_run_on_another_gantt_page_sends_no_row(user, monkeypatch):
+    from dashboard import gantt
+
+    monkeypatch.setattr(gantt, "PAGE_SIZE", 1)
+    run = make_flow_run(state=("RUNNING", "Running"))
+    shown = make_task_run(run, state=("RUNNING", "Running"))
+    elsewhere = make_task_run(run, state=("RUNNING", "Running"))  # created later: page 2
+    layout = gantt_layout(render_update(f"/flow-runs/{run.id}/", q(), user, None))
+    html = render_update(f"/flow-runs/{run.id}/", q(), user,
+                         Changes(flow_run_ids={str(run.id)}, task_run_ids={str(elsewhere.id)}, gantt_layout=layout))
+    assert oob_ids(html) == ["flow-run-summary", "flow-run-states"]
+    assert f"task-run-{shown.id}" not in html and f"task-run-{elsewhere.id}" not in html

@@ -128,3 +128,24 @@ def test_bulk_retry_bad_input_is_a_clear_400(admin_client, data, message):
     assert response.status_code == 400
     assert message in response.content.decode() and "<script>alert" not in response.content.decode()
 
+
+
+def test_bulk_retry_of_all_matching_takes_the_newest_max_bulk_as_the_page_says(admin_client, monkeypatch):
+    monkeypatch.setattr(retries, "MAX_BULK", 2)
+    run = make_flow_run()
+    oldest, middle, newest = (make_task_run(run, state=("FAILED", "Failed")) for _ in range(3))
+    page = admin_client.get("/task-runs/?state=FAILED").content.decode()
+    assert "retries the newest 2 of 3" in page
+    seen = []
+    monkeypatch.setattr(retries, "retry_task_runs", lambda ids, user: seen.append(list(ids)) or retries.RetryBatch(retried=list(ids)))
+    response = admin_client.post("/task-runs/retry/", {"all_matching": "1", "filters": "state=FAILED"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Retrying 2 task runs." in response.content.decode()
+    assert seen == [[newest.id, middle.id]]
+
+
+def test_bulk_retry_over_the_limit_is_a_clear_400_not_an_error_page(admin_client, monkeypatch):
+    monkeypatch.setattr(retries, "MAX_BULK", 1)
+    run = make_flow_run()
+    ids = [str(make_task_run(run, state=("FAILED", "Failed")).id) for _ in range(2)]
+    response = admin_client.post("/task-runs/retry/", {"ids": ids}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "At most 1 runs can be retried at once" in response.content.decode()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,7 @@ def test_rows_have_a_checkbox_a_retry_selected_button_and_all_matching(admin_cli
     html = admin_client.get("/task-runs/?state=FAILED").content.decode()
     assert f'<input type="checkbox" name="ids" value="{task.id}"' in html
     assert ">Retry selected</button>" in html
-    assert 'name="all_matching"' in html and "All matching (1)" in html
+    assert 'name="all_matching"' in html and "All matching (<span id=\"matching-count\">1</span>)" in html
     assert '<input type="hidden" name="filters" value="state=FAILED">' in html
 
 
@@ -92,3 +93,49 @@ def test_hostile_names_messages_and_tags_render_as_text(admin_client, hostile):
     html = admin_client.get("/task-runs/").content.decode()
     assert_escaped(html, hostile)
     assert escape(hostile[:100]) in html
+
+
+def test_all_matching_shows_the_exact_count_past_a_thousand(admin_client):
+    from orchestrator.models import TaskRun
+
+    run = make_flow_run()
+    TaskRun.objects.bulk_create([
+        TaskRun(id=uuid.uuid4(), flow_run=run, task_name="t", task_key="t-1", name=f"t-{i}",
+                created=timezone.now() - timedelta(seconds=i), state_type="FAILED", state_name="Failed")
+        for i in range(1_234)
+    ])
+    make_task_run(run, state=("COMPLETED", "Completed"))
+    html = admin_client.get("/task-runs/?state=FAILED,CRASHED").content.decode()
+    # The page does not wait for the count: it asks for it once loaded.
+    assert ('<span id="matching-count"><span class="muted" hx-get="/task-runs/count/?state=FAILED%2CCRASHED" '
+            'hx-trigger="load" hx-target="#matching-count" hx-swap="innerHTML">counting…</span></span>') in html
+    count = admin_client.get("/task-runs/count/?state=FAILED%2CCRASHED").content.decode()
+    assert count.startswith("1,234<span") and "1,000+" not in count
+    assert ('<span class="bulk-limit" id="bulk-limit" hx-swap-oob="true">“All matching” retries the newest 1,000 '
+            'of 1,234 (at most 1,000 at once).</span>') in count
+
+
+def test_no_limit_note_when_every_match_fits_in_one_bulk_retry(admin_client, monkeypatch):
+    from orchestrator import retries
+
+    monkeypatch.setattr(retries, "MAX_BULK", 3)
+    run = make_flow_run()
+    for _ in range(3):
+        make_task_run(run, state=("FAILED", "Failed"))
+    count = admin_client.get("/task-runs/count/?state=FAILED").content.decode()
+    assert count.startswith("3<span") and "retries the newest" not in count
+    make_task_run(run, state=("FAILED", "Failed"))
+    count = admin_client.get("/task-runs/count/?state=FAILED").content.decode()
+    assert count.startswith("4<span") and "retries the newest 3 of 4" in count
+    page = admin_client.get("/task-runs/?state=FAILED").content.decode()  # all on one page: counted inline
+    assert "All matching (<span id=\"matching-count\">4</span>)" in page and "retries the newest 3 of 4" in page
+
+
+def test_count_of_bad_filters_is_zero_not_an_error(admin_client):
+    response = admin_client.get("/task-runs/count/?state=Sideways")
+    assert response.status_code == 200 and response.content.decode().startswith("0<span")
+
+
+def test_count_needs_a_login(client):
+    response = client.get("/task-runs/count/?state=FAILED")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

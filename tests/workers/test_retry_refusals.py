@@ -191,6 +191,14 @@ def test_bulk_retry_by_filters(staff, live_worker):
     assert sorted(response.json()["retried"]) == sorted(str(r.id) for r in failed)
 
 
+def test_bulk_retry_by_filters_takes_the_newest_max_bulk_when_more_match(staff, live_worker, monkeypatch):
+    monkeypatch.setattr(retries, "MAX_BULK", 2)
+    oldest, middle, newest = (failed_task_run() for _ in range(3))
+    response = staff.post("/api/task-runs/retry/", {"filters": {"state": "FAILED"}}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["retried"] == [str(newest.id), str(middle.id)]  # as the dashboard's "All matching" says
+
+
 @pytest.mark.parametrize("body,message", [
     ({}, "either"), ({"ids": [], "filters": {}}, "either"), ({"ids": ["nope"]}, "UUID"), ({"ids": [False]}, "UUID"),
     ({"filters": {"state": "Sideways"}}, "unknown state"), ({"filters": {"colour": "red"}}, "unknown filter"),
