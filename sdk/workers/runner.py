@@ -70,6 +70,7 @@ class Runner:
         finally:
             with self._lock:
                 self._executing.pop(run_id, None)
+                alone = not self._executing
             if state is not None and state.is_completed() and not is_json_result(state.data):
                 try:
                     store_result(run_id, state.data)
@@ -77,9 +78,11 @@ class Runner:
                     log.warning("%s run %s: result not stored: %s", kind, run_id, exc)
             self.gate.release(run_id)
             self.gate.forget(run_id)
-            # Ship now (a waiting future learns of it at once) without waiting for the answer:
-            # the thread takes its next run meanwhile, and concurrent runs share event batches.
-            flush(timeout=0)
+            # The last run to finish ships now (a waiting future learns of it at once) without waiting
+            # for the answer; while other runs go on, the shipping interval (20 ms) gathers their events
+            # into one batch instead of a request per run.
+            if alone:
+                flush(timeout=0)
         return state.name.lower()
 
     def _run(self, kind: str, target: Any, run_id: str, claim: dict) -> Any:
