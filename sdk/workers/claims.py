@@ -64,6 +64,9 @@ class Claims:
                 try:
                     self._send(batch)
                 finally:
+                    for other in batch:  # a send cut short (an interrupt): its waiters must not wait forever
+                        if other.outcome is None:
+                            other.outcome, other.detail = "error", "interrupted"
                     self._cond.acquire()
                     self._sending = False
                     self._cond.notify_all()
