@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import threading
+import time
 
 from datetime import timedelta
 
@@ -27,6 +30,50 @@ def hash_key(raw: str) -> str:
 class APIKeyQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
+
+    def update(self, **kwargs):
+        if kwargs.keys() - {"last_used"}:
+            forget_recent_keys()  # e.g. the admin's "revoke selected": this process refuses them at once
+        return super().update(**kwargs)
+
+
+class RecentKeys:
+    """Active keys read from the database in the last `seconds`, by hash: most requests of a busy
+    client then cost no key query. Only found keys are kept (a new key works at once)."""
+
+    def __init__(self, seconds: float, max_keys: int = 1000) -> None:
+        self.seconds = seconds
+        self.max_keys = max_keys
+        self._found: dict[str, tuple[float, "APIKey"]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, hashed: str, load):
+        now = time.monotonic()
+        entry = self._found.get(hashed)
+        if entry is not None and now - entry[0] < self.seconds:
+            return entry[1]
+        key = load(hashed)
+        with self._lock:
+            if key is None:
+                self._found.pop(hashed, None)
+            elif self.seconds > 0:
+                if len(self._found) >= self.max_keys:
+                    self._found.clear()
+                self._found[hashed] = (now, key)
+        return key
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+# Bound on how long another process's revocation of a key may go unnoticed here (seconds).
+KEY_CACHE_SECONDS = float(os.environ.get("ORCHESTRATOR_API_KEY_CACHE_SECONDS", "2"))
+_recent = RecentKeys(KEY_CACHE_SECONDS)
+
+
+def forget_recent_keys() -> None:
+    _recent.clear()
 
 
 class APIKey(models.Model):
@@ -70,7 +117,9 @@ class APIKey(models.Model):
 
     @classmethod
     def find(cls, raw: str) -> "APIKey | None":
-        return cls.objects.active().filter(hashed_key=hash_key(raw)).first()
+        """The active key `raw`, from the database or, when read there less than CACHE_SECONDS ago,
+        from this process's memory: a revocation by another process takes effect within that bound."""
+        return _recent.get(hash_key(raw), lambda hashed: cls.objects.active().filter(hashed_key=hashed).first())
 
     @property
     def is_active(self) -> bool:
@@ -89,6 +138,10 @@ class APIKey(models.Model):
         if self.last_used is None or now - self.last_used >= self.LAST_USED_RESOLUTION:
             type(self).objects.filter(pk=self.pk).update(last_used=now)
             self.last_used = now
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        forget_recent_keys()
 
     def revoke(self) -> None:
         self.revoked_at = timezone.now()

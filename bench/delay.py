@@ -10,6 +10,7 @@ task workers started with `python -m sdk serve`) and measures, in one run:
   result backend), one worker process (threads pool, `--concurrency`, default 4: the same as ours);
 - `.delay()` of a no-op task, submit to `.result()`, with 1 and 2 worker processes:
   pipelined (submit all, then collect every result) and sequential (p50/p95);
+- the CPU time the server (Daphne) and the worker processes spent per pipelined run;
 - retry: from the retry API call to the run reaching Running (its Retrying state's
   timestamp, taken on the same clock), p50/p95.
 
@@ -69,21 +70,34 @@ def raw_celery_floor(runs: int, sequential: int, concurrency: int) -> tuple[floa
         proc.wait(30)
 
 
-def delay_round_trips(runs: int, sequential: int) -> tuple[float, list[float]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def delay_round_trips(runs: int, sequential: int, server_pid: int, worker_pids: list[int]) -> tuple[float, list[float], float, float]:
+    """(throughput, sequential latencies, server and worker CPU ms per pipelined run)."""
     from tests.workers.served import no_op
 
     no_op.delay().result(timeout=60)  # warm: connections, worker threads
+    server_cpu, worker_cpu = cpu_seconds(server_pid), sum(cpu_seconds(p) for p in worker_pids)
     started = time.perf_counter()
     futures = [no_op.delay() for _ in range(runs)]
     for f in futures:
         f.result(timeout=300)
     throughput = runs / (time.perf_counter() - started)
+    server_ms = (cpu_seconds(server_pid) - server_cpu) / runs * 1000
+    worker_ms = (sum(cpu_seconds(p) for p in worker_pids) - worker_cpu) / runs * 1000
     latencies = []
     for _ in range(sequential):
         t0 = time.perf_counter()
         no_op.delay().result(timeout=60)
         latencies.append(time.perf_counter() - t0)
-    return throughput, latencies
+    return throughput, latencies, server_ms, worker_ms
 
 
 def retry_to_running(stack, retries: int) -> list[float]:
@@ -112,10 +126,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="threads per worker process, floor and ours")
     args = parser.parse_args()
 
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
     floor_tp, floor_lat = raw_celery_floor(args.runs, args.sequential, args.concurrency)
     rows.append(("raw Celery no-op (floor), 1 worker", f"{floor_tp:8.0f}/s", f"{pct(floor_lat, .5) * 1000:7.1f} ms",
-                 f"{pct(floor_lat, .95) * 1000:7.1f} ms"))
+                 f"{pct(floor_lat, .95) * 1000:7.1f} ms", "", ""))
 
     with running_stack(REDIS) as stack:
         os.environ.update(stack.sdk_env())
@@ -124,18 +138,23 @@ def main() -> int:
         for workers in (1, 2):
             while len(stack.workers) < workers:
                 stack.start_worker(*served, concurrency=args.concurrency)
-            tp, lat = delay_round_trips(args.runs, args.sequential)
+            tp, lat, server_ms, worker_ms = delay_round_trips(args.runs, args.sequential, stack.server.proc.pid,
+                                                              [w.pid for w in stack.workers])
             ours[workers] = tp
             rows.append((f".delay() no-op, {workers} worker process{'es' if workers > 1 else ''}", f"{tp:8.0f}/s",
-                         f"{pct(lat, .5) * 1000:7.1f} ms", f"{pct(lat, .95) * 1000:7.1f} ms"))
+                         f"{pct(lat, .5) * 1000:7.1f} ms", f"{pct(lat, .95) * 1000:7.1f} ms",
+                         f"{server_ms:6.1f} ms", f"{worker_ms:6.1f} ms"))
         retry = retry_to_running(stack, args.retries)
-        rows.append(("retry API call -> Running", "", f"{pct(retry, .5) * 1000:7.1f} ms", f"{pct(retry, .95) * 1000:7.1f} ms"))
+        rows.append(("retry API call -> Running", "", f"{pct(retry, .5) * 1000:7.1f} ms", f"{pct(retry, .95) * 1000:7.1f} ms",
+                     "", ""))
 
     print(f"\nbench/delay.py on {REDIS} ({args.runs} pipelined, {args.sequential} sequential, {args.retries} retries, "
           f"{args.concurrency} threads per worker process)")
-    print(f"{'':42s} {'pipelined':>12s} {'seq p50':>10s} {'seq p95':>10s}")
-    for name, tp, p50, p95 in rows:
-        print(f"{name:42s} {tp:>12s} {p50:>10s} {p95:>10s}")
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postg") else "SQLite"
+    print(f"(server: one Daphne process on {database}; CPU columns: per pipelined run, the server's and the workers' processes)")
+    print(f"{'':42s} {'pipelined':>12s} {'seq p50':>10s} {'seq p95':>10s} {'server CPU':>11s} {'worker CPU':>11s}")
+    for name, tp, p50, p95, server_ms, worker_ms in rows:
+        print(f"{name:42s} {tp:>12s} {p50:>10s} {p95:>10s} {server_ms:>11s} {worker_ms:>11s}")
     print(f"{'.delay() pipelined vs raw Celery (1 worker)':42s} {ours[1] / floor_tp * 100:11.0f}%   (target >= 60 %)")
     print("targets: sequential p50 < 10 ms; retry -> Running p95 < 500 ms")
     return 0

@@ -137,7 +137,9 @@ def create_delayed_task_runs(runs: list[DelayedRun]) -> dict[uuid.UUID, bool | N
         rows = [BackgroundRun(run_id=run.run_id, kind="task", key=run.task_key, parameters=run.parameters or {},
                               dispatch=1, message_id=str(uuid.uuid4()), enqueued_at=timezone.now()) for run in new]
         BackgroundRun.objects.bulk_create(rows)
-        dispatch.send_runs(rows)  # sent last: a broker failure rolls the whole batch back
+        # Sent last: a broker failure rolls the whole batch back.
+        dispatch.send_runs([(row, dispatch.run_fields(run.name, row.parameters, 0, run.flow_run_id, run.tags))
+                            for row, run in zip(rows, new)])
     return outcome
 
 
@@ -150,7 +152,7 @@ def create_delayed_task_run(**fields: Any) -> tuple[TaskRun, bool]:
     return TaskRun.objects.get(pk=run.run_id), created
 
 
-def enqueue(background: BackgroundRun) -> None:
+def enqueue(background: BackgroundRun, run: TaskRun | FlowRun) -> None:
     """Next dispatch: a new message for the run (inside the caller's transaction; the message is
     sent last, so a failure to reach the broker rolls the whole change back)."""
     background.dispatch += 1
@@ -160,7 +162,8 @@ def enqueue(background: BackgroundRun) -> None:
     background.claimed_at = None
     background.cancelled_at = None
     background.save(force_insert=background._state.adding)  # a new row: one INSERT, no UPDATE first
-    dispatch.send_run(background)
+    dispatch.send_run(background, dispatch.run_fields(run.name, background.parameters, run.run_count,
+                                                      getattr(run, "flow_run_id", None), run.tags))
 
 
 @dataclass
@@ -174,8 +177,10 @@ class Claim:
     background: BackgroundRun | None = None
 
 
-def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Claim:
-    """Claim dispatch `dispatch_number` for `worker`: at most one claim of a dispatch ever succeeds."""
+def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int, *, read: bool = True) -> Claim:
+    """Claim dispatch `dispatch_number` for `worker`: at most one claim of a dispatch ever succeeds.
+
+    `read=False`: the caller needs only the yes or no (its message carried the run's fields)."""
     model = TaskRun if kind == "task" else FlowRun
     # The usual case in one statement, not a locking transaction of four: a concurrent claim of
     # the same row waits for this UPDATE's row lock, then no longer matches `claimed_by=""`.
@@ -183,12 +188,21 @@ def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Cl
     taken = BackgroundRun.objects.filter(
         run_id=run_id, kind=kind, dispatch=dispatch_number, cancelled_at=None, claimed_by="", run_id__in=unfinished,
     ).update(claimed_by=worker[:255], claimed_at=timezone.now())
+    if taken and not read:
+        return Claim(True, "claimed")
     if taken:
         run = model.objects.filter(pk=run_id).first()
         background = BackgroundRun.objects.filter(run_id=run_id).first()
         if run is not None and background is not None:
             return Claim(True, "claimed", run=run, background=background)
     return _claim_or_refuse(kind, run_id, worker, dispatch_number)
+
+
+@transaction.atomic
+def claim_many(worker: str, wanted: list[tuple[str, uuid.UUID, int]]) -> list[Claim]:
+    """Claims of several dispatches (kind, run id, dispatch) for one worker, in one transaction: what a
+    worker's concurrent threads ask for together. Each is granted or refused on its own."""
+    return [claim(kind, run_id, worker, number, read=False) for kind, run_id, number in wanted]
 
 
 @transaction.atomic

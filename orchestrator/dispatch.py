@@ -1,7 +1,8 @@
 """Sending background runs to task workers over Celery, and calling them back.
 
 The server never imports the workers' code: it sends a message named
-`EXECUTE_RUN` with JSON arguments to the queue of the run's key (orchestrator/queues.py);
+`EXECUTE_RUN` with JSON arguments (the run's id, key and dispatch, and what the worker needs to
+run it: name, parameters, attempt count, flow run, tags) to the queue of the run's key (orchestrator/queues.py);
 a worker serving that key runs it. Cancelling revokes the message and broadcasts a
 `cancel_run` control command, which a worker running it answers by stopping it.
 """
@@ -22,16 +23,22 @@ class BrokerUnavailable(Exception):
     """The message could not be handed to the broker."""
 
 
-def send_run(background_run) -> None:
+def run_fields(name: str, parameters: dict, run_count: int, flow_run_id, tags: list) -> dict:
+    """What a worker needs to run a run, carried by its message: its claim is then only a yes or no."""
+    return {"name": name, "parameters": parameters, "run_count": run_count,
+            "flow_run_id": str(flow_run_id) if flow_run_id else None, "tags": list(tags or [])}
+
+
+def send_run(background_run, fields: dict) -> None:
     """Enqueue the current dispatch of a BackgroundRun (raises BrokerUnavailable)."""
-    send_runs([background_run])
+    send_runs([(background_run, fields)])
 
 
 RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
 
 
-def send_runs(background_runs: list) -> None:
-    """Enqueue the current dispatch of each BackgroundRun (raises BrokerUnavailable).
+def send_runs(background_runs: list[tuple]) -> None:
+    """Enqueue the current dispatch of each (BackgroundRun, run_fields) (raises BrokerUnavailable).
 
     Many runs leave in one batch where the transport can (Redis: one pipeline, not a round
     trip per message). A failed batch is sent again message by message: a message sent
@@ -60,7 +67,8 @@ def send_runs(background_runs: list) -> None:
         raise BrokerUnavailable(f"the task queue (broker) is not reachable: {exc}") from exc
 
 
-def _send(app, producer, background_run) -> None:
+def _send(app, producer, message: tuple) -> None:
+    background_run, fields = message
     app.send_task(
         EXECUTE_RUN,
         kwargs={
@@ -68,6 +76,7 @@ def _send(app, producer, background_run) -> None:
             "run_id": str(background_run.run_id),
             "key": background_run.key,
             "dispatch": background_run.dispatch,
+            "run": fields,
         },
         queue=queue_name(background_run.kind, background_run.key),
         task_id=background_run.message_id,

@@ -122,7 +122,7 @@ def _retry(model: type[TaskRun] | type[FlowRun], run_id, user) -> TaskRun | Flow
             run_count=run.run_count, flow_run_id=getattr(run, "flow_run_id", None),
         )])
         try:
-            enqueue(background)
+            enqueue(background, run)
         except dispatch.BrokerUnavailable as exc:
             raise RetryRefused(f"{exc}; the run was left as it was. Try again once the broker is back.", 503)
     return model.objects.get(pk=run.id)

@@ -50,32 +50,39 @@ def _authorised(request) -> JsonResponse | None:
     return _error("Authentication credentials were not provided.", 401)
 
 
-def outcomes(run_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
-    """Each known run's current state, and its result or error once final (three queries in all)."""
-    runs = list(TaskRun.objects.filter(pk__in=run_ids))
-    final_ids = [run.pk for run in runs if run.state_type in FINAL_STATE_TYPES]
-    latest: dict[uuid.UUID, TaskRunState] = {}
+RUN_COLUMNS = ("pk", "state_type", "state_name", "state_message", "state_timestamp", "run_count")
+
+
+def outcomes(run_ids: list[uuid.UUID], final_only: bool = False) -> dict[uuid.UUID, dict]:
+    """Each known run's current state (`final_only`: of those that are final), and its result or error
+    once final (two queries in all; plain rows, no model instances: a long poll may read a thousand)."""
+    runs = TaskRun.objects.filter(pk__in=run_ids)
+    if final_only:
+        runs = runs.filter(state_type__in=FINAL_STATE_TYPES)
+    rows = list(runs.values_list(*RUN_COLUMNS))
+    final_ids = [row[0] for row in rows if row[1] in FINAL_STATE_TYPES]
+    latest: dict[uuid.UUID, tuple] = {}
     if final_ids:
         final_states = (TaskRunState.objects.filter(task_run_id__in=final_ids, type__in=FINAL_STATE_TYPES)
-                        .order_by("task_run_id", "-timestamp", "-seq"))
+                        .order_by("task_run_id", "-timestamp", "-seq").values_list("task_run_id", "type", "result", "error"))
         for state in final_states:
-            latest.setdefault(state.task_run_id, state)
+            latest.setdefault(state[0], state)
     answers = {}
-    for run in runs:
-        final = run.state_type in FINAL_STATE_TYPES
+    for run_id, state_type, state_name, state_message, state_timestamp, run_count in rows:
+        final = state_type in FINAL_STATE_TYPES
         answer = {
-            "id": str(run.pk),
+            "id": str(run_id),
             "final": final,
-            "run_count": run.run_count,
-            "state": {"type": run.state_type, "name": run.state_name, "message": run.state_message,
-                      "timestamp": run.state_timestamp.isoformat() if run.state_timestamp else None} if run.state_type else None,
+            "run_count": run_count,
+            "state": {"type": state_type, "name": state_name, "message": state_message,
+                      "timestamp": state_timestamp.isoformat() if state_timestamp else None} if state_type else None,
         }
-        state = latest.get(run.pk) if final else None
-        if final and run.state_type == StateType.COMPLETED:
-            answer["result"] = state.result if state is not None and state.type == StateType.COMPLETED else None
-        elif state is not None and state.error:
-            answer["error"] = state.error
-        answers[run.pk] = answer
+        state = latest.get(run_id) if final else None
+        if final and state_type == StateType.COMPLETED:
+            answer["result"] = state[2] if state is not None and state[1] == StateType.COMPLETED else None
+        elif state is not None and state[3]:
+            answer["error"] = state[3]
+        answers[run_id] = answer
     return answers
 
 
@@ -96,11 +103,14 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            answers = await sync_to_async(outcomes)([primary, *others])
+            # Only the primary run decides when to answer: the others are read once, for the answer.
+            answers = await sync_to_async(outcomes)([primary])
             if primary not in answers:
                 return None
             remaining = deadline - loop.time()
             if answers[primary]["final"] or remaining <= 0:
+                if others:
+                    answers.update(await sync_to_async(outcomes)(others, final_only=True))
                 return answers
             try:
                 if channel is None:

@@ -58,8 +58,8 @@ def build_app(runner: Runner) -> Celery:
     )
 
     @app.task(name=EXECUTE_RUN, ignore_result=True)
-    def execute_run(kind: str, run_id: str, key: str, dispatch: int) -> str:
-        return runner.execute(kind, run_id, key, int(dispatch))
+    def execute_run(kind: str, run_id: str, key: str, dispatch: int, run: dict | None = None) -> str:
+        return runner.execute(kind, run_id, key, int(dispatch), run)
 
     return app
 

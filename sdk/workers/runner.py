@@ -1,9 +1,11 @@
 """Executing one background run by id: claim it from the server, run it, report it.
 
-The Celery message carries only (kind, run id, key, dispatch number). The server
-hands out the run's parameters and attempt count when the worker claims that
-dispatch, and refuses a stale, duplicate or cancelled one, so a redelivered message
-never runs a run twice. The run keeps its id; its attempt count goes up.
+The Celery message carries (kind, run id, key, dispatch number) and what the run needs
+(name, parameters, attempt count, flow run, tags). Before running, the worker claims that
+dispatch (sdk/workers/claims.py: concurrent threads share a request); the server refuses a
+stale, duplicate or cancelled one, so a redelivered message never runs a run twice. A
+message without the run's fields (from an older server) is claimed the old way, which
+hands them out. The run keeps its id; its attempt count goes up.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import time
 from typing import Any
 
 from sdk.workers.api import ApiError, api_client
+from sdk.workers.claims import Claims
 from sdk.workers.engine_bridge import (Crashed, Flow, describe_error, existing_flow_run, existing_task_run,
                                        flush, is_json_result, run_flow_run, run_task_run, store_result)
 from sdk.workers.gate import EventGate
@@ -34,16 +37,20 @@ class Runner:
         self.served = served
         self.worker_name = worker_name
         self.gate = gate
+        self.claims = Claims(worker_name)
         self._executing: dict[str, int] = {}  # run id → thread id
         self._lock = threading.Lock()
 
-    def execute(self, kind: str, run_id: str, key: str, dispatch: int) -> str:
+    def execute(self, kind: str, run_id: str, key: str, dispatch: int, run: dict | None = None) -> str:
         """Run dispatch `dispatch` of a run; returns what happened ("completed", "not claimed: …")."""
         target = self.served.lookup(kind, key)
         if target is None:
             log.error("received %s run %s for %r, which this worker does not serve", kind, run_id, key)
             return "not served"
-        claim = self._claim(kind, run_id, dispatch)
+        if isinstance(run, dict):
+            claim = run if self.claims.claim(kind, run_id, dispatch) else None
+        else:
+            claim = self._claim(kind, run_id, dispatch)
         if claim is None:
             return "not claimed"
         self.gate.hold(run_id)
@@ -63,6 +70,7 @@ class Runner:
         finally:
             with self._lock:
                 self._executing.pop(run_id, None)
+                alone = not self._executing
             if state is not None and state.is_completed() and not is_json_result(state.data):
                 try:
                     store_result(run_id, state.data)
@@ -70,9 +78,11 @@ class Runner:
                     log.warning("%s run %s: result not stored: %s", kind, run_id, exc)
             self.gate.release(run_id)
             self.gate.forget(run_id)
-            # Ship now (a waiting future learns of it at once) without waiting for the answer:
-            # the thread takes its next run meanwhile, and concurrent runs share event batches.
-            flush(timeout=0)
+            # The last run to finish ships now (a waiting future learns of it at once) without waiting
+            # for the answer; while other runs go on, the shipping interval (20 ms) gathers their events
+            # into one batch instead of a request per run.
+            if alone:
+                flush(timeout=0)
         return state.name.lower()
 
     def _run(self, kind: str, target: Any, run_id: str, claim: dict) -> Any:

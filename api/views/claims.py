@@ -1,0 +1,54 @@
+"""POST /api/claims/: a task worker claims several dispatches at once (worker use).
+
+    {"worker": "host:pid", "claims": [{"kind": "task" | "flow", "id": run id, "dispatch": n}, ...]}
+    → 200 {"claims": [{"id", "kind", "outcome", "detail"}, ...]}, in the order asked
+
+`outcome` is "claimed", or why not ("stale", "cancelled", "taken", "not-yet", "unknown"): at most
+one claim of a dispatch is ever granted. The run's message carries what the worker needs to run
+it, so the answer is only yes or no; the worker's concurrent threads share one request.
+"""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.views.background import StoredTextField, StrictUUIDField
+from orchestrator import background
+
+MAX_CLAIMS = 100
+
+
+class WantedClaim(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["task", "flow"])
+    id = StrictUUIDField()
+    dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class ClaimsSerializer(serializers.Serializer):
+    worker = StoredTextField(min_length=1, max_length=255)
+    claims = serializers.ListField(child=WantedClaim(), min_length=1, max_length=MAX_CLAIMS)
+
+
+CLAIMS_ANSWER = inline_serializer("ClaimsAnswer", {"claims": serializers.ListField(child=inline_serializer(
+    "ClaimAnswer", {"id": serializers.UUIDField(), "kind": serializers.CharField(),
+                    "outcome": serializers.CharField(), "detail": serializers.CharField()}))})
+
+
+class ClaimsView(APIView):
+    required_scope = "ingest"
+    parser_classes = [JSONParser]
+
+    @extend_schema(operation_id="claims_create", summary="A task worker claims dispatches of background runs (worker use)",
+                   request=ClaimsSerializer, responses={200: CLAIMS_ANSWER})
+    def post(self, request):
+        data = ClaimsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = [(c["kind"], c["id"], c["dispatch"]) for c in data.validated_data["claims"]]
+        claims = background.claim_many(data.validated_data["worker"], wanted)
+        return Response({"claims": [
+            {"id": str(run_id), "kind": kind, "outcome": claim.outcome, "detail": claim.detail}
+            for (kind, run_id, _), claim in zip(wanted, claims)
+        ]})
