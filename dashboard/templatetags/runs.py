@@ -110,3 +110,12 @@ def thousands(value) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.simple_tag
+def gantt_row(row, oob=False):
+    """One Gantt row (dashboard/gantt.py row_html): the page's rows and the rows pushed alone are the same HTML."""
+    from dashboard.gantt import row_html  # dashboard.gantt imports this module
+
+    return row_html(row, bool(oob))
+
