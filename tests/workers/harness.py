@@ -196,3 +196,11 @@ def json_line(out: subprocess.CompletedProcess) -> Any:
 
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def delayed_run(staff) -> str:
+    """Create a background run of `add-1` through the API as `staff` (a DRF APIClient); its id."""
+    response = staff.post("/api/task-runs/", {"task_key": "add-1", "task_name": "add", "parameters": {"a": 1}}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+

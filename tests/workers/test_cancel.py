@@ -1,7 +1,6 @@
 """Cancelling background runs: through the API, refused for runs that are not background or not cancellable."""
 from __future__ import annotations
 
-import uuid
 
 import pytest
 from django.contrib.auth.models import User
@@ -10,25 +9,10 @@ from rest_framework.test import APIClient
 from orchestrator.models import BackgroundRun, TaskRun
 from tests.api.factories import make_task_run
 from tests.shipping.live_server import wait_until
-from tests.workers.harness import delayed, json_line
+from tests.workers.harness import delayed, delayed_run, json_line
 
 
-@pytest.fixture(autouse=True)
-def own_queues(monkeypatch):
-    monkeypatch.setenv("ORCHESTRATOR_QUEUE_PREFIX", f"t{uuid.uuid4().hex[:10]}")
-
-
-@pytest.fixture
-def staff(db) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(User.objects.create_user("ops", is_staff=True))
-    return client
-
-
-def delayed_run(staff) -> str:
-    response = staff.post("/api/task-runs/", {"task_key": "add-1", "task_name": "add", "parameters": {"a": 1}}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
+pytestmark = pytest.mark.usefixtures("own_queues")
 
 
 def test_a_scheduled_background_run_is_cancelled(staff):

@@ -4,28 +4,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from orchestrator.models import BackgroundRun, TaskRun
+from tests.workers.harness import delayed_run
 
 
-@pytest.fixture(autouse=True)
-def own_queues(monkeypatch):
-    monkeypatch.setenv("ORCHESTRATOR_QUEUE_PREFIX", f"t{uuid.uuid4().hex[:10]}")
-
-
-@pytest.fixture
-def staff(db) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(User.objects.create_user("ops", is_staff=True))
-    return client
-
-
-def delayed_run(staff) -> str:
-    response = staff.post("/api/task-runs/", {"task_key": "add-1", "task_name": "add", "parameters": {"a": 1}}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
+pytestmark = pytest.mark.usefixtures("own_queues")
 
 
 def claim(staff, run_id: str, worker: str = "w:1", dispatch: int = 1):
