@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dashboard.filtering import filter_runs
-from dashboard.gantt import build_gantt
+from dashboard.gantt import build_gantt, row_html
 from dashboard.logs import log_panel
 from dashboard.views.common import page_number
 from dashboard.views import flow_run as flow_run_view
@@ -141,8 +141,7 @@ def flow_run_update(raw_id: str, query: QueryDict, user, changes: Changes | None
     parts = [oob("dashboard/partials/flow_run_summary.html", context)]
     if gantt is not None:
         # Same axis, same rows on this page: every other row is already where it belongs.
-        parts += [render_to_string("dashboard/partials/gantt_row.html", {"row": row, "row_oob": True})
-                  for row in gantt.rows]
+        parts += [row_html(row, oob=True) for row in gantt.rows]
     else:
         context["gantt"] = build_gantt(run, page, now, failed_only)
         parts.append(oob("dashboard/partials/gantt.html", context))

@@ -224,8 +224,8 @@ def tick_label(moment: datetime, start: datetime, end: datetime) -> str:
 
 
 def row_html(row: GanttRow, oob: bool = False) -> str:
-    """One Gantt row's HTML (templates/dashboard/partials/gantt_row.html renders it through the
-    `gantt_row` tag), built here rather than by the template language: a page holds 250 rows and the
+    """One Gantt row's HTML (gantt.html renders it through the `gantt_row` tag; live pushes of changed
+    rows call it directly), built here rather than by the template language: a page holds 250 rows and the
     template took about two thirds of the flow run page's render. Every value is escaped."""
     e = escape
     since = f' data-since="{row.running_since_ms}"' if row.running_since_ms else ""
