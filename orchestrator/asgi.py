@@ -12,6 +12,7 @@ django_asgi_app = ReusedThreadsASGIHandler()
 # After Django is set up:
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from api.fast_path import FastPath  # noqa: E402
 from dashboard.routing import websocket_application  # noqa: E402
 from orchestrator.body_limit import BodyLimits, RequestBodyLimit, guard_daphne_requests  # noqa: E402
 
@@ -19,6 +20,7 @@ body_limits = BodyLimits.from_settings()
 guard_daphne_requests(body_limits.for_path)
 
 application = ProtocolTypeRouter({
-    "http": RequestBodyLimit(django_asgi_app, body_limits),
+    # The SDK's and workers' hot endpoints skip the middleware chain when well-formed (api/fast_path.py).
+    "http": RequestBodyLimit(FastPath(django_asgi_app), body_limits),
     "websocket": websocket_application(),  # /ws/live/: the dashboard's live updates
 })

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from api.filters import TaskRunFilter
 from orchestrator import background, retries
 from orchestrator.dispatch import BrokerUnavailable
-from orchestrator.event_fields import InvalidEvent, dump_json
+from orchestrator.event_fields import JSON_ENCODER, MAX_JSON_DEPTH, InvalidEvent, dump_json
 from orchestrator.models import TaskRun
 
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # in a Python str, any surrogate left is an unpaired one
@@ -102,6 +102,97 @@ class DelaySerializer(serializers.Serializer):
             return json.loads(dump_json(value, "parameters"))
         except InvalidEvent as exc:
             raise ValidationError(str(exc))
+
+
+class NotPlain(Exception):
+    """A request the fast path leaves to the DRF view (api/fast_path.py)."""
+
+
+def _plain_text(value, min_length: int = 0) -> str:
+    if type(value) is not str or not min_length <= len(value) <= 255 or UNSTORABLE_TEXT.search(value):
+        raise NotPlain
+    return value
+
+
+def _plain_uuid(value) -> uuid.UUID | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise NotPlain
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotPlain from None
+
+
+PLAIN_PARAMETERS_CHARS = MAX_PARAMETERS_CHARS // 6  # under the limit however DelaySerializer encodes it
+
+
+def plain_delayed_run(item) -> background.DelayedRun:
+    """What DelaySerializer makes of a `.delay()` item that needs none of its conversions or messages:
+    exact JSON types, storable text within the limits, small finite JSON parameters. NotPlain otherwise
+    (the serializer then validates it, cleans it or says what is wrong)."""
+    if type(item) is not dict:
+        raise NotPlain
+    get = item.get
+    parameters = get("parameters", {})
+    tags = get("tags", [])
+    if type(parameters) is not dict or type(tags) is not list or len(tags) > 100:
+        raise NotPlain
+    try:
+        text = JSON_ENCODER.encode(parameters)
+    except (ValueError, TypeError, RecursionError):
+        raise NotPlain from None
+    if (len(text) > PLAIN_PARAMETERS_CHARS or "\\u0000" in text or UNSTORABLE_TEXT.search(text)
+            or text.count("{") + text.count("[") > MAX_JSON_DEPTH):
+        raise NotPlain
+    return background.DelayedRun(
+        run_id=_plain_uuid(get("id")) or uuid.uuid4(),
+        task_key=_plain_text(get("task_key"), 1),
+        task_name=_plain_text(get("task_name", "")),
+        name=_plain_text(get("name", "")),
+        parameters=parameters,
+        tags=[_plain_text(tag, 1) for tag in tags],
+        flow_run_id=_plain_uuid(get("flow_run_id")),
+        parent_task_run_id=_plain_uuid(get("parent_task_run_id")),
+    )
+
+
+def create_many(items, plain_only: bool = False) -> tuple[int, dict]:
+    """(status, answer) for `{"runs": items}`: a status per run. `plain_only` (the fast path): NotPlain
+    unless every item is plain, so that anything needing a message is answered by the view."""
+    if not isinstance(items, list) or len(items) > MAX_BATCH_RUNS:
+        if plain_only:
+            raise NotPlain
+        raise ValidationError({"runs": f"must be a list of at most {MAX_BATCH_RUNS} runs"})
+    answers: list[dict] = [{} for _ in items]
+    valid: list[tuple[int, background.DelayedRun]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, plain_delayed_run(item)))
+            continue
+        except NotPlain:
+            if plain_only:
+                raise
+        data = DelaySerializer(data=item)
+        if not data.is_valid():
+            answers[index] = {"index": index, "status": 400, "error": _summary(data.errors)}
+            continue
+        fields = dict(data.validated_data)
+        valid.append((index, background.DelayedRun(run_id=fields.pop("id", None) or uuid.uuid4(), **fields)))
+    try:
+        outcome = background.create_delayed_task_runs([run for _, run in valid]) if valid else {}
+    except BrokerUnavailable as exc:
+        return status.HTTP_503_SERVICE_UNAVAILABLE, {"detail": str(exc), "error": str(exc)}
+    for index, run in valid:
+        result = outcome[run.run_id]
+        answer = {"index": index, "id": str(run.run_id)}
+        if isinstance(result, background.NotABackgroundRun):
+            answer.update(status=409, error=str(result))
+        else:
+            answer["status"] = 201 if result else 200
+        answers[index] = answer
+    return status.HTTP_200_OK, {"runs": answers}
 
 
 class ClaimSerializer(serializers.Serializer):
@@ -231,30 +322,8 @@ class TaskRunBackgroundActions(BackgroundActions):
         return Response(self.detail_of(run), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def _create_many(self, items) -> Response:
-        if not isinstance(items, list) or len(items) > MAX_BATCH_RUNS:
-            raise ValidationError({"runs": f"must be a list of at most {MAX_BATCH_RUNS} runs"})
-        answers: list[dict] = [{} for _ in items]
-        valid: list[tuple[int, background.DelayedRun]] = []
-        for index, item in enumerate(items):
-            data = DelaySerializer(data=item)
-            if not data.is_valid():
-                answers[index] = {"index": index, "status": 400, "error": _summary(data.errors)}
-                continue
-            fields = dict(data.validated_data)
-            valid.append((index, background.DelayedRun(run_id=fields.pop("id", None) or uuid.uuid4(), **fields)))
-        try:
-            outcome = background.create_delayed_task_runs([run for _, run in valid]) if valid else {}
-        except BrokerUnavailable as exc:
-            return Response({"detail": str(exc), "error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        for index, run in valid:
-            result = outcome[run.run_id]
-            answer = {"index": index, "id": str(run.run_id)}
-            if isinstance(result, background.NotABackgroundRun):
-                answer.update(status=409, error=str(result))
-            else:
-                answer["status"] = 201 if result else 200
-            answers[index] = answer
-        return Response({"runs": answers})
+        status_code, answer = create_many(items)
+        return Response(answer, status=status_code)
 
     @extend_schema(operation_id="task_runs_bulk_retry", summary="Retry many task runs: by ids (at most 1,000) or by the list's filters (the newest 1,000 matching)", request=BULK_RETRY_REQUEST,
                    responses={200: BULK_RESULT, 403: REFUSAL})

@@ -9,13 +9,15 @@ it, so the answer is only yes or no; the worker's concurrent threads share one r
 """
 from __future__ import annotations
 
+import uuid
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.views.background import StoredTextField, StrictUUIDField
+from api.views.background import UNSTORABLE_TEXT, NotPlain, StoredTextField, StrictUUIDField
 from orchestrator import background
 
 MAX_CLAIMS = 100
@@ -37,6 +39,38 @@ CLAIMS_ANSWER = inline_serializer("ClaimsAnswer", {"claims": serializers.ListFie
                     "outcome": serializers.CharField(), "detail": serializers.CharField()}))})
 
 
+def plain_claims(data) -> tuple[str, list[tuple[str, uuid.UUID, int]]]:
+    """(worker, [(kind, run id, dispatch)]) from a body ClaimsSerializer would take as it is (exact JSON
+    types, storable text); NotPlain otherwise, and the view validates it (api/fast_path.py)."""
+    if type(data) is not dict:
+        raise NotPlain
+    worker, claims = data.get("worker"), data.get("claims")
+    if type(worker) is not str or not 1 <= len(worker) <= 255 or UNSTORABLE_TEXT.search(worker):
+        raise NotPlain
+    if type(claims) is not list or not 1 <= len(claims) <= MAX_CLAIMS:
+        raise NotPlain
+    wanted = []
+    for claim in claims:
+        if type(claim) is not dict:
+            raise NotPlain
+        kind, run_id, number = claim.get("kind"), claim.get("id"), claim.get("dispatch")
+        if kind not in ("task", "flow") or type(run_id) is not str or type(number) is not int or not 1 <= number <= 2**31 - 1:
+            raise NotPlain
+        try:
+            wanted.append((kind, uuid.UUID(run_id), number))
+        except ValueError:
+            raise NotPlain from None
+    return worker, wanted
+
+
+def claims_answer(worker: str, wanted: list[tuple[str, uuid.UUID, int]]) -> dict:
+    claims = background.claim_many(worker, wanted)
+    return {"claims": [
+        {"id": str(run_id), "kind": kind, "outcome": claim.outcome, "detail": claim.detail}
+        for (kind, run_id, _), claim in zip(wanted, claims)
+    ]}
+
+
 class ClaimsView(APIView):
     required_scope = "ingest"
     parser_classes = [JSONParser]
@@ -47,8 +81,4 @@ class ClaimsView(APIView):
         data = ClaimsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wanted = [(c["kind"], c["id"], c["dispatch"]) for c in data.validated_data["claims"]]
-        claims = background.claim_many(data.validated_data["worker"], wanted)
-        return Response({"claims": [
-            {"id": str(run_id), "kind": kind, "outcome": claim.outcome, "detail": claim.detail}
-            for (kind, run_id, _), claim in zip(wanted, claims)
-        ]})
+        return Response(claims_answer(data.validated_data["worker"], wanted))

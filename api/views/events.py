@@ -178,13 +178,17 @@ class EventBatchView(APIView):
         ],
     )
     def post(self, request):
-        with collector_paused():
-            try:
-                data = decoded_body(
-                    request.body, request.headers.get("Content-Encoding", ""), settings.ORCHESTRATOR_MAX_BATCH_BYTES
-                )
-                events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS, settings.ORCHESTRATOR_MAX_BATCH_VALUES)
-            except BadBatch as exc:
-                return Response({"error": str(exc)}, status=exc.status_code)
-            # ingest_batch publishes what changed to live pages and long polls once it commits.
-            return Response(ingest_batch(events, stored_by=sender_of(request)).as_response())
+        status_code, answer = ingest_body(request.body, request.headers.get("Content-Encoding", ""), sender_of(request))
+        return Response(answer, status=status_code)
+
+
+def ingest_body(body: bytes, content_encoding: str, stored_by: str) -> tuple[int, dict]:
+    """(status, answer) for a batch's body: what this view and the fast path (api/fast_path.py) answer."""
+    with collector_paused():
+        try:
+            data = decoded_body(body, content_encoding, settings.ORCHESTRATOR_MAX_BATCH_BYTES)
+            events = events_of(data, settings.ORCHESTRATOR_MAX_BATCH_EVENTS, settings.ORCHESTRATOR_MAX_BATCH_VALUES)
+        except BadBatch as exc:
+            return exc.status_code, {"error": str(exc)}
+        # ingest_batch publishes what changed to live pages and long polls once it commits.
+        return status.HTTP_200_OK, ingest_batch(events, stored_by=stored_by).as_response()

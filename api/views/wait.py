@@ -156,6 +156,35 @@ async def wait_for_task_run(request, pk: str) -> JsonResponse:
 MAX_WAIT_IDS = 1000
 
 
+class BadWait(ValueError):
+    """The body of a POST /api/task-runs/wait/ is not what it must be (answered 400 with the message)."""
+
+
+def wait_request(body: bytes) -> tuple[list[uuid.UUID], float]:
+    """(ids, the first one waited for; timeout) from a POST body, or BadWait."""
+    try:
+        data = json.loads(body or b"{}")
+        raw_ids = data["ids"]
+        if not isinstance(raw_ids, list) or not 1 <= len(raw_ids) <= MAX_WAIT_IDS:
+            raise ValueError(f"ids must be a list of 1 to {MAX_WAIT_IDS} task run ids")
+        ids = list(dict.fromkeys(uuid.UUID(str(i)) for i in raw_ids))
+        timeout = _timeout(data.get("timeout", 30))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        message = str(exc) if isinstance(exc, ValueError) and "ids must" in str(exc) else (
+            'body must be {"ids": [task run ids, the first one waited for], "timeout": seconds (0-60)}')
+        raise BadWait(message) from None
+    return ids, timeout
+
+
+async def wait_answer(ids: list[uuid.UUID], timeout: float) -> JsonResponse:
+    """The long poll itself, once the request is known to be allowed and well-formed."""
+    answers = await _wait(ids[0], ids[1:], timeout)
+    if answers is None:
+        return _error(f"no task run with id {ids[0]}", 404)
+    shown = [answers[ids[0]], *(a for i, a in answers.items() if i != ids[0] and a["final"])]
+    return JsonResponse({"runs": shown})
+
+
 @csrf_exempt  # reads only; API keys carry no CSRF token
 async def wait_for_task_runs(request) -> JsonResponse:
     if request.method != "POST":
@@ -164,18 +193,7 @@ async def wait_for_task_runs(request) -> JsonResponse:
     if refusal is not None:
         return refusal
     try:
-        body = json.loads(request.body or b"{}")
-        raw_ids = body["ids"]
-        if not isinstance(raw_ids, list) or not 1 <= len(raw_ids) <= MAX_WAIT_IDS:
-            raise ValueError(f"ids must be a list of 1 to {MAX_WAIT_IDS} task run ids")
-        ids = list(dict.fromkeys(uuid.UUID(str(i)) for i in raw_ids))
-        timeout = _timeout(body.get("timeout", 30))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        message = str(exc) if isinstance(exc, ValueError) and "ids must" in str(exc) else (
-            'body must be {"ids": [task run ids, the first one waited for], "timeout": seconds (0-60)}')
-        return _error(message, 400)
-    answers = await _wait(ids[0], ids[1:], timeout)
-    if answers is None:
-        return _error(f"no task run with id {ids[0]}", 404)
-    shown = [answers[ids[0]], *(a for i, a in answers.items() if i != ids[0] and a["final"])]
-    return JsonResponse({"runs": shown})
+        ids, timeout = wait_request(request.body)
+    except BadWait as exc:
+        return _error(str(exc), 400)
+    return await wait_answer(ids, timeout)
