@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
+from orchestrator.waiters import waiters
+
 log = logging.getLogger(__name__)
 
 RUNS_GROUP = "runs"
@@ -45,6 +47,9 @@ SEND_INTERVAL = 0.1  # seconds between two sends of one server process, at least
 NO_WAITERS_RECHECK = 0.05
 
 
+NO_FLOW_RUN = ""  # in RunChanges.task_runs: a task run known to belong to no flow run (no lookup needed)
+
+
 def flow_run_group(flow_run_id: str | uuid.UUID) -> str:
     """`flow-run.<uuid hex>`; takes a UUID or its canonical string."""
     return "flow-run." + str(flow_run_id).replace("-", "")
@@ -59,7 +64,7 @@ class RunChanges:
     """What one batch (or one retry, cancel, ...) changed; ids are canonical UUID strings."""
 
     flow_run_ids: set[str] = field(default_factory=set)
-    # Each changed task run and its flow run (None where the change did not say).
+    # Each changed task run and its flow run (None where the change did not say; NO_FLOW_RUN: it has none).
     task_runs: dict[str, str | None] = field(default_factory=dict)
     logged_run_ids: set[str] = field(default_factory=set)  # flow and task runs with new log lines
     workers: bool = False
@@ -79,7 +84,7 @@ class GroupMessages:
         self.sent_early = sent_early  # task runs whose own groups already heard of these changes
         self.by_flow_run: dict[str, list[str]] = {f: [] for f in changes.flow_run_ids}
         for task_run_id, flow_run_id in changes.task_runs.items():
-            if flow_run_id is not None:
+            if flow_run_id:  # neither unknown (None) nor NO_FLOW_RUN
                 self.by_flow_run.setdefault(flow_run_id, []).append(task_run_id)
         self.flow_runs = {flow_run_group(f): f for f in self.by_flow_run}
         self.task_runs = {task_run_group(t): t for t in changes.task_runs}
@@ -157,6 +162,8 @@ def publish(changes: RunChanges) -> None:
     response does not wait for Redis round trips (changes queued meanwhile merge into one
     send). The in-memory layer belongs to the server's event loop: sent there, at once.
     """
+    if changes.finished_task_run_ids:
+        waiters.wake(changes.finished_task_run_ids)  # long polls of this process: at once, not via the layer
     if not changes or _publisher.quiet():
         return
     try:

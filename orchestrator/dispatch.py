@@ -81,6 +81,10 @@ def _send(app, producer, message: tuple) -> None:
         queue=queue_name(background_run.kind, background_run.key),
         task_id=background_run.message_id,
         producer=producer,
+        # What Celery shows of the arguments (logs, events, inspect): said here, not built by its saferepr,
+        # which cost a tenth of the request that creates a run.
+        argsrepr="()",
+        kwargsrepr=f"{{kind: {background_run.kind}, run_id: {background_run.run_id}, dispatch: {background_run.dispatch}}}",
         retry=True,
         retry_policy=RETRY_POLICY,
     )

@@ -205,6 +205,10 @@ class BatchWriter:
         pairs = [(e.run_id, e.flow_run_id) for e in (*self.task_created, *self.task_states)]
         pairs += [(e.task_run_id, e.flow_run_id) for e in new_logs if e.task_run_id]
         stored.task_runs.update((t, f) for t, f in pairs if f and t in stored.task_runs)
+        # The rows just written say which flow run each belongs to, or that it has none: live updates
+        # then need no lookup (orchestrator/broadcast.py).
+        stored.task_runs.update((t, f or broadcast.NO_FLOW_RUN) for t, f in task_runs.flow_run_of.items()
+                                if t in stored.task_runs)
         stored.workers_changed = new_heartbeats > 0
         stored.finished_task_run_ids = {e.run_id for e in new_states if e.is_task_run and e.state_type in FINAL_STATE_TYPES}
         return stored

@@ -193,6 +193,7 @@ class RunStore:
         self.applied: set[str] = set()  # runs whose created event this batch stored
         self.inserted: PipelinedResult | None = None
         self.locked: PipelinedResult | None = None
+        self.flow_run_of: dict[str, str | None] = {}  # task runs: each row's flow run once written
 
     def insert(self) -> None:
         columns = ["id", *PROGRESS_COLUMNS, *self.link, *self.created_columns, "stored_by", "updated"]
@@ -205,6 +206,8 @@ class RunStore:
         """Lock the runs the insert found already there (their merge needs the stored row)."""
         inserted = self.inserted.result()
         self.applied = {s.id for s in self.summaries if s.id in inserted and s.created_event is not None}
+        if self.is_task:
+            self.flow_run_of = {s.id: s.flow_run_id for s in self.summaries if s.id in inserted}
         existing = [s.id for s in self.summaries if s.id not in inserted]
         self.locked = Table(self.model, ["id"]).select(existing, [*LOCKED_COLUMNS, *self.link], lock=True)
 
@@ -215,6 +218,8 @@ class RunStore:
         for row in self.locked.result():
             old = RunSummary.of_row(row)
             new = old.merge(by_id[old.id])
+            if self.is_task:
+                self.flow_run_of[old.id] = new.flow_run_id
             progress = in_order(PROGRESS_COLUMNS, new.progress_values())
             if new.new_created_event is not None:
                 self.applied.add(old.id)

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 
 from api.auth import APIKeyAuthentication, APIKeyPrincipal
 from orchestrator import broadcast
+from orchestrator.waiters import waiters
 from orchestrator.models import FINAL_STATE_TYPES, StateType, TaskRun, TaskRunState
 
 MAX_TIMEOUT = 60.0
@@ -99,10 +100,15 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
     if channel is not None:
         for group in groups:  # before the first read: no change can slip between
             await layer.group_add(group, channel)
+    # This process's ingestion wakes the poll directly (orchestrator/waiters.py); others, through the layer.
+    woken = asyncio.Event()
+    waiters.add(str(primary), woken)
+    receiving: asyncio.Future | None = None
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            woken.clear()  # before the read: a change committed during it wakes the next wait
             # Only the primary run decides when to answer: the others are read once, for the answer.
             answers = await sync_to_async(outcomes)([primary])
             if primary not in answers:
@@ -112,14 +118,20 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
                 if others:
                     answers.update(await sync_to_async(outcomes)(others, final_only=True))
                 return answers
-            try:
-                if channel is None:
-                    await asyncio.sleep(min(remaining, BACKSTOP))
-                else:
-                    await asyncio.wait_for(layer.receive(channel), timeout=min(remaining, BACKSTOP))
-            except asyncio.TimeoutError:
-                pass
+            wakers = [asyncio.ensure_future(woken.wait())]
+            if channel is not None:
+                if receiving is None:
+                    receiving = asyncio.ensure_future(layer.receive(channel))
+                wakers.append(receiving)
+            done, _ = await asyncio.wait(wakers, timeout=min(remaining, BACKSTOP), return_when=asyncio.FIRST_COMPLETED)
+            wakers[0].cancel()
+            if receiving is not None and receiving in done:
+                receiving.exception()  # a failed receive only costs latency: the next read looks anyway
+                receiving = None
     finally:
+        waiters.discard(str(primary), woken)
+        if receiving is not None:
+            receiving.cancel()
         if channel is not None:
             for group in groups:
                 await layer.group_discard(group, channel)
