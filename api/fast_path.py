@@ -174,19 +174,28 @@ class FastPath:
         if type(data) is not dict or "runs" not in data:
             raise NotPlain  # the one-run form: the view answers it with the run's detail
         status, answer = create_many(data["runs"], plain_only=True)
-        return _drf_json(answer, status)
+        return _drf_json(answer, status, allow="GET, POST, HEAD, OPTIONS")  # the task-run list's methods
 
     async def wait(self, request: Request) -> HttpResponse:
         ids, timeout = await sync_to_async(self._wait_request)(request)
         try:
             response = await wait_answer(ids, timeout)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            response = service_unavailable(exc)  # as orchestrator.unavailable answers the view's
         finally:
             await sync_to_async(close_old_connections)()
         return self.headers.finish(request, response)
 
     def _wait_request(self, request: Request):
         close_old_connections()
-        self._admit(request, ("read", "ingest"))
+        try:
+            self._admit(request, ("read", "ingest"))
+        except NotPlain:
+            raise
+        except Exception:  # e.g. the database is away: the view's own checks answer (401)
+            raise NotPlain from None
         try:
             return wait_request(request.body)
         except BadWait:
@@ -199,7 +208,10 @@ class FastPath:
         close_old_connections()
         try:
             self._admit(request, (scope,))
+            self._negotiated(request)
             if json_body:
+                if request.header("CONTENT_LENGTH") in ("", "0"):
+                    raise NotPlain  # DRF parses no body without a Content-Length (chunked): the view says so
                 content_type = request.header("CONTENT_TYPE").split(";")
                 charset = content_type[1].strip().lower() if len(content_type) > 1 else "charset=utf-8"
                 if (content_type[0].strip().lower() != "application/json" or charset not in ("charset=utf-8", "charset=utf8")
@@ -222,6 +234,16 @@ class FastPath:
             close_old_connections()
         return self.headers.finish(request, response)
 
+    @staticmethod
+    def _negotiated(request: Request) -> None:
+        """NotPlain unless DRF would answer in plain JSON: no `?format=` or other query, an Accept that
+        takes JSON as DRF renders it by default (none, */*, application/json without parameters)."""
+        if request.django.META.get("QUERY_STRING"):
+            raise NotPlain
+        accept = request.header("HTTP_ACCEPT").strip()
+        if accept not in ("", "*/*", "application/json"):
+            raise NotPlain
+
     def _admit(self, request: Request, scopes: tuple[str, ...]) -> None:
         if self.headers is None:
             self.headers = Headers()
@@ -232,10 +254,11 @@ class FastPath:
 def _api_key(request: Request, scopes: tuple[str, ...]) -> APIKey:
     """The request's active API key when it allows one of `scopes` (what APIKeyAuthentication and HasScope
     check); NotPlain for anything else: no key, a session, a bad, revoked or expired key, a narrower scope."""
-    header = request.header("HTTP_AUTHORIZATION").split()
-    if len(header) != 2 or header[0].lower() != "bearer" or not header[1].isascii():
+    # As DRF's get_authorization_header: the bytes, split on ASCII whitespace only.
+    header = request.header("HTTP_AUTHORIZATION").encode("latin-1").split()
+    if len(header) != 2 or header[0].lower() != b"bearer" or not header[1].isascii():
         raise NotPlain
-    key = APIKey.find(header[1])
+    key = APIKey.find(header[1].decode("ascii"))
     now = timezone.now()
     if key is None or (key.expires_at is not None and key.expires_at <= now) or not any(map(key.allows, scopes)):
         raise NotPlain
@@ -246,11 +269,11 @@ def _api_key(request: Request, scopes: tuple[str, ...]) -> APIKey:
 RENDERER = JSONRenderer()
 
 
-def _drf_json(data, status: int) -> HttpResponse:
+def _drf_json(data, status: int, allow: str = "POST, OPTIONS") -> HttpResponse:
     """An answer as DRF's JSONRenderer and APIView would give it (same bytes, Vary and Allow)."""
     response = HttpResponse(RENDERER.render(data), status=status, content_type="application/json")
     response["Vary"] = "Accept"
-    response["Allow"] = "POST, OPTIONS"
+    response["Allow"] = allow
     return response
 
 

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from api.views.claims import ClaimsView
+from api.views.claims import ClaimsView, ReleaseView
 from api.views.docs import SchemaView, SwaggerView, UnknownPath
 from api.views.events import EventBatchView
 from api.views.logs import LogDetail, LogList
@@ -18,6 +18,7 @@ router.register("task-runs", TaskRunViewSet, basename="task-run")
 urlpatterns = [
     path("events/", EventBatchView.as_view(), name="events"),
     path("claims/", ClaimsView.as_view(), name="claims"),
+    path("claims/release/", ReleaseView.as_view(), name="claims-release"),
     path("task-runs/wait/", wait_for_task_runs, name="task-runs-wait"),
     path("task-runs/<str:pk>/wait/", wait_for_task_run, name="task-run-wait"),
     *router.urls,

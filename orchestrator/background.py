@@ -205,6 +205,29 @@ def claim_many(worker: str, wanted: list[tuple[str, uuid.UUID, int]]) -> list[Cl
     return [claim(kind, run_id, worker, number, read=False) for kind, run_id, number in wanted]
 
 
+def release_many(worker: str, held: list[tuple[str, uuid.UUID, int]]) -> list[str]:
+    """A stopping worker hands back dispatches (kind, run id, dispatch) it claimed ahead but never started.
+
+    Each run that is still Scheduled is dispatched again (a new message, for any worker; the old
+    message, should the broker give it back, is then stale). Per item: "released", or why not:
+    "not held" (not this worker's claim of this dispatch), "started" (the run has begun or ended).
+    """
+    return [_release(kind, run_id, worker, number) for kind, run_id, number in held]
+
+
+@transaction.atomic
+def _release(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> str:
+    background = BackgroundRun.objects.select_for_update().filter(run_id=run_id, kind=kind).first()
+    if background is None or background.dispatch != dispatch_number or background.claimed_by != worker[:255]:
+        return "not held"
+    model = TaskRun if kind == "task" else FlowRun
+    run = model.objects.filter(pk=run_id).first()
+    if run is None or run.state_type != StateType.SCHEDULED:
+        return "started"
+    enqueue(background, run)
+    return "released"
+
+
 @transaction.atomic
 def _claim_or_refuse(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Claim:
     """The claim, step by step under a row lock: says why a dispatch cannot be claimed."""

@@ -2,7 +2,8 @@
 
 A worker that dies (SIGKILL, power loss) cannot report its run's end. Once the worker
 that claimed a run has been silent for `stale_after`, the run is marked Crashed, so
-nothing stays Running forever. Run by `manage.py housekeeping` and by Celery beat.
+nothing stays Running forever; a run it had claimed ahead but not started (still
+Scheduled) is dispatched again instead. Run by `manage.py housekeeping` and by Celery beat.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from orchestrator.background import enqueue
+from orchestrator.dispatch import BrokerUnavailable
 from orchestrator.models import FINAL_STATE_TYPES, WORKER_RECENT, BackgroundRun, FlowRun, StateType, TaskRun, Worker
 from orchestrator.run_states import record, state_event
 
@@ -39,6 +42,18 @@ def _crash(background: BackgroundRun, seen) -> bool:
         locked = BackgroundRun.objects.select_for_update().filter(pk=background.pk, claimed_by=background.claimed_by).first()
         run = model.objects.select_for_update().filter(pk=background.run_id).first()
         if locked is None or run is None:
+            return False
+        if run.state_type == StateType.SCHEDULED:
+            # Claimed ahead but never started (its worker died with it still queued): another worker may
+            # run it. A new dispatch; the old message, if the broker gives it back, is stale.
+            try:
+                enqueue(locked, run)
+            except BrokerUnavailable as exc:  # the next pass tries again
+                log.warning("%s run %s of silent worker %s not dispatched again yet: %s", background.kind,
+                            background.run_id, background.claimed_by, exc)
+                return False
+            log.warning("%s run %s dispatched again: its worker %s stopped heart-beating before starting it",
+                        background.kind, background.run_id, background.claimed_by)
             return False
         locked.claimed_by = ""
         locked.save(update_fields=["claimed_by"])

@@ -146,6 +146,8 @@ def plain_delayed_run(item) -> background.DelayedRun:
     if (len(text) > PLAIN_PARAMETERS_CHARS or "\\u0000" in text or UNSTORABLE_TEXT.search(text)
             or text.count("{") + text.count("[") > MAX_JSON_DEPTH):
         raise NotPlain
+    if "id" in item and item["id"] is None:
+        raise NotPlain  # DelaySerializer: "This field may not be null."
     return background.DelayedRun(
         run_id=_plain_uuid(get("id")) or uuid.uuid4(),
         task_key=_plain_text(get("task_key"), 1),

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from api.views.background import UNSTORABLE_TEXT, NotPlain, StoredTextField, StrictUUIDField
 from orchestrator import background
+from orchestrator.dispatch import BrokerUnavailable
 
 MAX_CLAIMS = 100
 
@@ -82,3 +83,39 @@ class ClaimsView(APIView):
         data.is_valid(raise_exception=True)
         wanted = [(c["kind"], c["id"], c["dispatch"]) for c in data.validated_data["claims"]]
         return Response(claims_answer(data.validated_data["worker"], wanted))
+
+
+class ReleaseSerializer(serializers.Serializer):
+    worker = StoredTextField(min_length=1, max_length=255)
+    release = serializers.ListField(child=WantedClaim(), min_length=1, max_length=MAX_CLAIMS)
+
+
+RELEASE_ANSWER = inline_serializer("ReleaseAnswer", {"released": serializers.ListField(child=inline_serializer(
+    "ReleasedClaim", {"id": serializers.UUIDField(), "kind": serializers.CharField(),
+                      "outcome": serializers.CharField()}))})
+
+
+class ReleaseView(APIView):
+    """POST /api/claims/release/: a stopping worker hands back dispatches it claimed ahead but never started.
+
+        {"worker": "host:pid", "release": [{"kind", "id", "dispatch"}, ...]}
+        → 200 {"released": [{"id", "kind", "outcome"}, ...]}, in the order given
+
+    `outcome`: "released" (the run is dispatched again, for any worker), "started" or "not held".
+    """
+
+    required_scope = "ingest"
+    parser_classes = [JSONParser]
+
+    @extend_schema(operation_id="claims_release", summary="A stopping task worker hands back runs it claimed but did not start (worker use)",
+                   request=ReleaseSerializer, responses={200: RELEASE_ANSWER})
+    def post(self, request):
+        data = ReleaseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        held = [(c["kind"], c["id"], c["dispatch"]) for c in data.validated_data["release"]]
+        try:
+            outcomes = background.release_many(data.validated_data["worker"], held)
+        except BrokerUnavailable as exc:
+            return Response({"detail": str(exc), "error": str(exc)}, status=503)
+        return Response({"released": [{"id": str(run_id), "kind": kind, "outcome": outcome}
+                                      for (kind, run_id, _), outcome in zip(held, outcomes)]})

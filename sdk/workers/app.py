@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_received
 from celery.worker.control import control_command
 
 from sdk.workers.runner import Runner
@@ -36,6 +37,17 @@ def broker_options(url: str) -> dict:
     }
 
 
+def prefetch_multiplier() -> int:
+    raw = os.environ.get("ORCHESTRATOR_WORKER_PREFETCH", "4")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"ORCHESTRATOR_WORKER_PREFETCH must be a positive integer, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"ORCHESTRATOR_WORKER_PREFETCH must be a positive integer, got {raw!r}")
+    return value
+
+
 def build_app(runner: Runner) -> Celery:
     global _runner
     _runner = runner
@@ -51,11 +63,26 @@ def build_app(runner: Runner) -> Celery:
         task_acks_late=True,  # a run whose worker dies mid-run is redelivered
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
-        worker_prefetch_multiplier=1,
+        # Messages reserved per thread, as Celery's own default: those waiting are claimed on arrival,
+        # together (sdk/workers/claims.py). 1 suits long runs on several workers (none waits behind
+        # another run while a worker idles): ORCHESTRATOR_WORKER_PREFETCH=1.
+        worker_prefetch_multiplier=prefetch_multiplier(),
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         task_create_missing_queues=True,
     )
+
+    @task_received.connect(weak=False)
+    def claim_on_arrival(sender=None, request=None, **_) -> None:
+        """A run message arrived (it may wait behind others): claim it now, with the others arriving."""
+        if request is None or request.name != EXECUTE_RUN or sender is None or sender.app is not app:
+            return
+        try:
+            kwargs = request.kwargs
+            if isinstance(kwargs.get("run"), dict):  # a message without the run's fields is claimed the old way
+                runner.claims.ahead(str(kwargs["kind"]), str(kwargs["run_id"]), int(kwargs["dispatch"]))
+        except Exception:  # a malformed message: its execution says what is wrong
+            pass
 
     @app.task(name=EXECUTE_RUN, ignore_result=True)
     def execute_run(kind: str, run_id: str, key: str, dispatch: int, run: dict | None = None) -> str:

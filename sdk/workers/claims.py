@@ -4,6 +4,12 @@ A thread about to run a message asks "may I run dispatch N of this run?". Whiche
 finds no claim request in flight sends every claim waiting by then, so runs that start
 together cost one request, and a lone run waits for no timer. The message carries what the
 run needs, so the answer is only yes or no.
+
+Messages the worker has reserved but not started yet (Celery prefetches several per thread)
+are claimed as soon as they arrive (`ahead`), by a sender thread, together: a busy worker then
+claims its queue in a few requests, and a run finds its claim answered when its turn comes.
+A worker that stops hands back what it claimed ahead but never started (`release_unstarted`):
+the server dispatches those runs again, for any worker.
 """
 from __future__ import annotations
 
@@ -36,9 +42,43 @@ class Claims:
         self._cond = threading.Condition()
         self._waiting: list[_Wanted] = []
         self._sending = False
+        self._ahead: dict[tuple[str, str, int], _Wanted] = {}  # claimed on arrival, not started yet
+        self._sender: threading.Thread | None = None
+
+    def ahead(self, kind: str, run_id: str, dispatch: int) -> None:
+        """A message arrived: claim its dispatch now, with whatever else arrived (never blocks)."""
+        key = (kind, run_id, dispatch)
+        with self._cond:
+            if key in self._ahead:
+                return
+            wanted = _Wanted(kind, run_id, dispatch)
+            self._ahead[key] = wanted
+            self._waiting.append(wanted)
+            if self._sender is None:
+                self._sender = threading.Thread(target=self._send_ahead, name="sdk-claims-ahead", daemon=True)
+                self._sender.start()
+            self._cond.notify_all()
+
+    def _send_ahead(self) -> None:
+        """The sender thread: sends waiting claims whenever no request is in flight."""
+        with self._cond:
+            while True:
+                while not self._waiting or self._sending:
+                    self._cond.wait()
+                self._send_waiting()
 
     def claim(self, kind: str, run_id: str, dispatch: int) -> bool:
         """True when this worker may run the dispatch (granted once, whoever else asks)."""
+        with self._cond:
+            wanted = self._ahead.pop((kind, run_id, dispatch), None)
+            while wanted is not None and wanted.outcome is None:
+                self._cond.wait()
+        if wanted is not None:
+            if wanted.outcome == "claimed":
+                return True
+            if wanted.outcome not in ("not-yet", "error"):
+                log.info("%s run %s dispatch %s not claimed: %s %s", kind, run_id, dispatch, wanted.outcome, wanted.detail)
+                return False
         deadline = time.monotonic() + PATIENCE
         pause = 0.004  # "not-yet": the server has not committed the dispatch yet; it soon will
         while True:
@@ -58,19 +98,43 @@ class Claims:
                 if self._sending:
                     self._cond.wait()
                     continue
-                self._sending = True
-                batch, self._waiting = self._waiting[:MAX_CLAIMS], self._waiting[MAX_CLAIMS:]
-                self._cond.release()
-                try:
-                    self._send(batch)
-                finally:
-                    for other in batch:  # a send cut short (an interrupt): its waiters must not wait forever
-                        if other.outcome is None:
-                            other.outcome, other.detail = "error", "interrupted"
-                    self._cond.acquire()
-                    self._sending = False
-                    self._cond.notify_all()
+                self._send_waiting()
         return wanted
+
+    def _send_waiting(self) -> None:
+        """Send what is waiting (called holding the condition, with no request in flight)."""
+        self._sending = True
+        batch, self._waiting = self._waiting[:MAX_CLAIMS], self._waiting[MAX_CLAIMS:]
+        self._cond.release()
+        try:
+            self._send(batch)
+        finally:
+            for other in batch:  # a send cut short (an interrupt): its waiters must not wait forever
+                if other.outcome is None:
+                    other.outcome, other.detail = "error", "interrupted"
+            self._cond.acquire()
+            self._sending = False
+            self._cond.notify_all()
+
+    def release_unstarted(self) -> None:
+        """Hand back the dispatches claimed ahead that never started (the worker is stopping)."""
+        with self._cond:
+            while self._sending or any(w.outcome is None for w in self._ahead.values()):
+                if not self._cond.wait(PATIENCE):
+                    break
+            held = [w for w in self._ahead.values() if w.outcome == "claimed"]
+            self._ahead.clear()
+        for start in range(0, len(held), MAX_CLAIMS):
+            chunk = held[start:start + MAX_CLAIMS]
+            body = {"worker": self.worker_name,
+                    "release": [{"kind": w.kind, "id": w.run_id, "dispatch": w.dispatch} for w in chunk]}
+            try:
+                answer = api_client().call("POST", "claims/release/", json=body)
+            except Exception as exc:  # the server's housekeeping dispatches them again once we are silent
+                log.warning("could not hand back %d run(s) claimed but not started: %s", len(chunk), exc)
+                continue
+            released = sum(1 for r in answer.get("released", []) if r.get("outcome") == "released")
+            log.info("handed back %d run(s) claimed but not started", released)
 
     def _send(self, batch: list[_Wanted]) -> None:
         body = {"worker": self.worker_name,

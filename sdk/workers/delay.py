@@ -11,6 +11,7 @@ back with the final state, others from the result store the worker wrote them to
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 import threading
 import time
@@ -105,7 +106,10 @@ class _RemoteRun:
 
 
 _unfinished: "weakref.WeakValueDictionary[str, BackgroundRunFuture]" = weakref.WeakValueDictionary()
-MAX_PIGGYBACK = 999  # other runs one long poll may bring back
+# Other runs one long poll may bring back: the oldest unfinished ones, which finish next when runs are
+# collected in order. A poll answers when its own run is final, usually with a few others; each id
+# listed costs the server a read, so listing a thousand made polls the dearest requests of `.delay()`.
+MAX_PIGGYBACK = 100
 
 
 class BackgroundRunFuture(TaskRunFuture):
@@ -147,7 +151,7 @@ class BackgroundRunFuture(TaskRunFuture):
             remaining = MAX_POLL if deadline is None else min(MAX_POLL, deadline - time.monotonic())
             if remaining <= 0:
                 return
-            others = [i for i in list(_unfinished.keys())[: MAX_PIGGYBACK + 1] if i != run_id][:MAX_PIGGYBACK]
+            others = [i for i in itertools.islice(list(_unfinished.keys()), MAX_PIGGYBACK + 1) if i != run_id][:MAX_PIGGYBACK]
             try:
                 answer = api_client().call("POST", "task-runs/wait/",
                                            json={"ids": [run_id, *others], "timeout": round(remaining, 3)})

@@ -1,7 +1,8 @@
 """`serve(*tasks_or_flows)`: run a task worker in this process until SIGTERM or Ctrl-C.
 
 SIGTERM is Celery's warm shutdown: the worker stops taking runs, finishes the one it
-is running, hands back the messages it had not started (late acknowledgement) and exits.
+is running, hands back the messages it had not started (late acknowledgement; the runs it
+had claimed on their arrival are dispatched again by the server) and exits.
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def serve(*tasks_or_flows: Any, concurrency: int = 1, name: str | None = None, l
     try:
         app.worker_main(argv)
     finally:
+        runner.claims.release_unstarted()  # runs claimed on arrival and never started: any worker may take them
         heartbeat.stop()
         flush(timeout=5)
         set_sink(gate.inner)
