@@ -255,6 +255,46 @@ async def listened_groups(layer, groups: list[str]) -> list[str]:
     return found
 
 
+def _redis_shards(layer, groups: list[str]) -> dict[int, list[str]] | None:
+    """Groups by channels-redis shard, or None for a layer we cannot address directly."""
+    if not all(hasattr(layer, a) for a in ("_group_key", "consistent_hash", "connection", "group_expiry")):
+        return None
+    by_shard: dict[int, list[str]] = {}
+    for g in groups:
+        by_shard.setdefault(layer.consistent_hash(g), []).append(g)
+    return by_shard
+
+
+async def join(layer, groups: list[str], channel: str) -> None:
+    """`group_add` of `channel` to each group: with channels-redis one pipelined round trip per shard
+    (its group_add makes two per group, one after the other: four for a long poll before it may wait)."""
+    by_shard = _redis_shards(layer, groups)
+    if by_shard is None:
+        await asyncio.gather(*(layer.group_add(g, channel) for g in groups))
+        return
+    now = time.time()
+    for shard, names in by_shard.items():
+        async with layer.connection(shard).pipeline(transaction=False) as pipe:
+            for g in names:
+                key = layer._group_key(g)
+                pipe.zadd(key, {channel: now})
+                pipe.expire(key, layer.group_expiry)
+            await pipe.execute()
+
+
+async def leave(layer, groups: list[str], channel: str) -> None:
+    """`group_discard` of `channel` from each group, pipelined likewise."""
+    by_shard = _redis_shards(layer, groups)
+    if by_shard is None:
+        await asyncio.gather(*(layer.group_discard(g, channel) for g in groups))
+        return
+    for shard, names in by_shard.items():
+        async with layer.connection(shard).pipeline(transaction=False) as pipe:
+            for g in names:
+                pipe.zrem(layer._group_key(g), channel)
+            await pipe.execute()
+
+
 class Publisher:
     """A thread with its own event loop that sends queued changes, merged; and a pause after
     an error, so a dead channel layer costs one failure per pause, not one per batch."""

@@ -83,20 +83,26 @@ def canonical_uuid(value: Any) -> str:
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
+_LAYOUTS: dict[tuple, tuple] = {}
+
+
 class Table:
     """A model's table and the columns one statement writes."""
 
     def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+        key = (model, tuple(columns))
+        layout = _LAYOUTS.get(key)
+        if layout is None:  # worked out once per process: a batch makes a dozen tables
+            fields = [model._meta.get_field(name) for name in columns]
+            is_uuid = [_is_uuid(f) for f in fields]
+            layout = _LAYOUTS[key] = (
+                fields, [f.column for f in fields], model._meta.pk, is_uuid,
+                [isinstance(f, models.JSONField) for f in fields],
+                [_sqlite_uuid if is_uuid[i] else _sqlite_datetime if isinstance(f, models.DateTimeField) else None
+                 for i, f in enumerate(fields)],
+            )
         self.model = model
-        self.fields = [model._meta.get_field(name) for name in columns]
-        self.columns = [f.column for f in self.fields]
-        self.pk = model._meta.pk
-        self.is_uuid = [_is_uuid(f) for f in self.fields]
-        self.is_json = [isinstance(f, models.JSONField) for f in self.fields]
-        self.sqlite_converters = [
-            _sqlite_uuid if self.is_uuid[i] else _sqlite_datetime if isinstance(f, models.DateTimeField) else None
-            for i, f in enumerate(self.fields)
-        ]
+        self.fields, self.columns, self.pk, self.is_uuid, self.is_json, self.sqlite_converters = layout
 
     def _sql(self, kind: tuple, build: Callable[[], str]) -> str:
         """The SQL of one kind of statement on these columns, built once per process (building it

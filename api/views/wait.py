@@ -96,10 +96,9 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
     layer = get_channel_layer()
     channel = await layer.new_channel() if layer is not None else None
     # The run's group, and the marker group that makes ingestion publish to task-run groups at all.
-    groups = (broadcast.task_run_group(primary), broadcast.TASK_RUN_PAGES_GROUP)
+    groups = [broadcast.task_run_group(primary), broadcast.TASK_RUN_PAGES_GROUP]
     if channel is not None:
-        for group in groups:  # before the first read: no change can slip between
-            await layer.group_add(group, channel)
+        await broadcast.join(layer, groups, channel)  # before the first read: no change can slip between
     # This process's ingestion wakes the poll directly (orchestrator/waiters.py); others, through the layer.
     woken = asyncio.Event()
     waiters.add(str(primary), woken)
@@ -133,8 +132,19 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
         if receiving is not None:
             receiving.cancel()
         if channel is not None:
-            for group in groups:
-                await layer.group_discard(group, channel)
+            # Left after the answer is on its way (nothing is sent to the group that matters any more).
+            _leaving.add(task := asyncio.ensure_future(_leave(layer, groups, channel)))
+            task.add_done_callback(_leaving.discard)
+
+
+_leaving: set[asyncio.Future] = set()  # the leave tasks under way (a task nobody holds may be collected)
+
+
+async def _leave(layer, groups: list[str], channel: str) -> None:
+    try:
+        await broadcast.leave(layer, groups, channel)
+    except Exception:  # the membership expires with the group (channels' group_expiry)
+        pass
 
 
 def _timeout(raw) -> float:
