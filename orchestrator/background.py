@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from orchestrator import dispatch
@@ -177,6 +177,30 @@ class Claim:
     background: BackgroundRun | None = None
 
 
+_CLAIM_SQL: dict[tuple, str] = {}
+
+
+def _claim_statement(model: type[TaskRun] | type[FlowRun]) -> str:
+    """What `BackgroundRun.objects.filter(run_id=, kind=, dispatch=, cancelled_at=None, claimed_by="",
+    run_id__in=<the run, unless final>).update(claimed_by=, claimed_at=)` says, written once per process:
+    the ORM built it anew for every claim, a third of a claim's cost."""
+    key = (connection.vendor, model)
+    sql = _CLAIM_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        column = BackgroundRun._meta.get_field
+        finals = ", ".join(["%s"] * len(FINAL_STATE_TYPES))
+        sql = _CLAIM_SQL[key] = (
+            f"UPDATE {q(BackgroundRun._meta.db_table)} SET {q(column('claimed_by').column)} = %s, "
+            f"{q(column('claimed_at').column)} = %s WHERE {q(column('run_id').column)} = %s "
+            f"AND {q(column('kind').column)} = %s AND {q(column('dispatch').column)} = %s "
+            f"AND {q(column('cancelled_at').column)} IS NULL AND {q(column('claimed_by').column)} = '' "
+            f"AND EXISTS (SELECT 1 FROM {q(model._meta.db_table)} WHERE {q(model._meta.pk.column)} = %s "
+            f"AND {q(model._meta.get_field('state_type').column)} NOT IN ({finals}))"
+        )
+    return sql
+
+
 def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int, *, read: bool = True) -> Claim:
     """Claim dispatch `dispatch_number` for `worker`: at most one claim of a dispatch ever succeeds.
 
@@ -184,10 +208,13 @@ def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int, *, re
     model = TaskRun if kind == "task" else FlowRun
     # The usual case in one statement, not a locking transaction of four: a concurrent claim of
     # the same row waits for this UPDATE's row lock, then no longer matches `claimed_by=""`.
-    unfinished = model.objects.filter(pk=run_id).exclude(state_type__in=FINAL_STATE_TYPES).values("pk")
-    taken = BackgroundRun.objects.filter(
-        run_id=run_id, kind=kind, dispatch=dispatch_number, cancelled_at=None, claimed_by="", run_id__in=unfinished,
-    ).update(claimed_by=worker[:255], claimed_at=timezone.now())
+    prepared_id = BackgroundRun._meta.pk.get_db_prep_value(run_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_statement(model), [
+            worker[:255], connection.ops.adapt_datetimefield_value(timezone.now()), prepared_id, kind,
+            dispatch_number, model._meta.pk.get_db_prep_value(run_id, connection), *sorted(FINAL_STATE_TYPES),
+        ])
+        taken = cursor.rowcount
     if taken and not read:
         return Claim(True, "claimed")
     if taken:

@@ -47,8 +47,9 @@ def _crash(background: BackgroundRun, seen) -> bool:
             # Claimed ahead but never started (its worker died with it still queued): another worker may
             # run it. A new dispatch; the old message, if the broker gives it back, is stale.
             try:
-                enqueue(locked, run)
-            except BrokerUnavailable as exc:  # the next pass tries again
+                with transaction.atomic():  # a savepoint: without a message, the new dispatch is not kept
+                    enqueue(locked, run)
+            except BrokerUnavailable as exc:  # still claimed by the silent worker: the next pass tries again
                 log.warning("%s run %s of silent worker %s not dispatched again yet: %s", background.kind,
                             background.run_id, background.claimed_by, exc)
                 return False
