@@ -15,10 +15,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timezone as dt_timezone
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.http import JsonResponse
+from django.utils import timezone as dj_timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.request import Request
 
@@ -88,7 +92,65 @@ def outcomes(run_ids: list[uuid.UUID], final_only: bool = False) -> dict[uuid.UU
 
 
 def outcome(run_id: uuid.UUID) -> dict | None:
-    return outcomes([run_id]).get(run_id)
+    """The same answer as `outcomes([run_id])`, for the one run a long poll waits on: its statements are
+    written once per process (the ORM built both anew for every read, most of a read's cost)."""
+    sql = _one_run_statements()
+    with connection.cursor() as cursor:
+        cursor.execute(sql[0], [TaskRun._meta.pk.get_db_prep_value(run_id, connection)])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        state_type, state_name, state_message, state_timestamp, run_count = row
+        final = state_type in FINAL_STATE_TYPES
+        state = None
+        if final:
+            cursor.execute(sql[1], [TaskRunState._meta.get_field("task_run").get_db_prep_value(run_id, connection),
+                                    *sorted(FINAL_STATE_TYPES)])
+            state = cursor.fetchone()
+    if isinstance(state_timestamp, str):  # SQLite without its converter: text
+        state_timestamp = parse_datetime(state_timestamp)
+    if state_timestamp is not None and dj_timezone.is_naive(state_timestamp):  # SQLite keeps UTC, naive
+        state_timestamp = dj_timezone.make_aware(state_timestamp, dt_timezone.utc)
+    answer = {
+        "id": str(run_id),
+        "final": final,
+        "run_count": run_count,
+        "state": {"type": state_type, "name": state_name, "message": state_message,
+                  "timestamp": state_timestamp.isoformat() if state_timestamp else None} if state_type else None,
+    }
+    if final and state_type == StateType.COMPLETED:
+        answer["result"] = _json_value(state[1]) if state is not None and state[0] == StateType.COMPLETED else None
+    elif state is not None and state[2] is not None:
+        error = _json_value(state[2])
+        if error:
+            answer["error"] = error
+    return answer
+
+
+_JSON_FIELD = TaskRunState._meta.get_field("result")
+_ONE_RUN_SQL: dict[str, tuple[str, str]] = {}
+
+
+def _json_value(value):
+    return _JSON_FIELD.from_db_value(value, None, connection)
+
+
+def _one_run_statements() -> tuple[str, str]:
+    sql = _ONE_RUN_SQL.get(connection.vendor)
+    if sql is None:
+        q = connection.ops.quote_name
+        run = TaskRun._meta.get_field
+        state = TaskRunState._meta.get_field
+        finals = ", ".join(["%s"] * len(FINAL_STATE_TYPES))
+        columns = ", ".join(q(run(c).column) for c in ("state_type", "state_name", "state_message", "state_timestamp", "run_count"))
+        sql = _ONE_RUN_SQL[connection.vendor] = (
+            f"SELECT {columns} FROM {q(TaskRun._meta.db_table)} WHERE {q(TaskRun._meta.pk.column)} = %s",
+            f"SELECT {q(state('type').column)}, {q(state('result').column)}, {q(state('error').column)} "
+            f"FROM {q(TaskRunState._meta.db_table)} WHERE {q(state('task_run').column)} = %s "
+            f"AND {q(state('type').column)} IN ({finals}) "
+            f"ORDER BY {q(state('timestamp').column)} DESC, {q(state('seq').column)} DESC LIMIT 1",
+        )
+    return sql
 
 
 async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> dict[uuid.UUID, dict] | None:
@@ -109,9 +171,10 @@ async def _wait(primary: uuid.UUID, others: list[uuid.UUID], timeout: float) -> 
         while True:
             woken.clear()  # before the read: a change committed during it wakes the next wait
             # Only the primary run decides when to answer: the others are read once, for the answer.
-            answers = await sync_to_async(outcomes)([primary])
-            if primary not in answers:
+            answer = await sync_to_async(outcome)(primary)
+            if answer is None:
                 return None
+            answers = {primary: answer}
             remaining = deadline - loop.time()
             if answers[primary]["final"] or remaining <= 0:
                 if others:
