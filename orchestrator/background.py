@@ -226,10 +226,36 @@ def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int, *, re
 
 
 @transaction.atomic
-def claim_many(worker: str, wanted: list[tuple[str, uuid.UUID, int]]) -> list[Claim]:
-    """Claims of several dispatches (kind, run id, dispatch) for one worker, in one transaction: what a
-    worker's concurrent threads ask for together. Each is granted or refused on its own."""
-    return [claim(kind, run_id, worker, number, read=False) for kind, run_id, number in wanted]
+def claim_many(worker: str, wanted: list[tuple]) -> list[Claim]:
+    """Claims of several dispatches (kind, run id, dispatch[, confirm]) for one worker, in one transaction:
+    what a worker's concurrent threads ask for together. Each is granted or refused on its own; one marked
+    `confirm` asks whether a claim this worker already holds is still its to run (see `confirm`)."""
+    return [confirm(kind, run_id, worker, number) if again and again[0] else claim(kind, run_id, worker, number, read=False)
+            for kind, run_id, number, *again in wanted]
+
+
+def confirm(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Claim:
+    """Whether `worker` still holds dispatch `dispatch_number` and may run it now.
+
+    A worker claims a message when it arrives, and may run it much later (behind long runs). If
+    meanwhile the worker went unheard long enough, housekeeping dispatched the run again for
+    others: the old claim must then not be used. The worker asks this before running a claim
+    that old."""
+    background = BackgroundRun.objects.filter(run_id=run_id, kind=kind).first()
+    if background is None:
+        return Claim(False, "unknown", "no background run with this id")
+    if dispatch_number < background.dispatch:
+        return Claim(False, "stale", f"superseded by dispatch {background.dispatch}")
+    if background.cancelled_at is not None:
+        return Claim(False, "cancelled", "the run was cancelled")
+    if dispatch_number > background.dispatch or background.claimed_by != worker[:255]:
+        return Claim(False, "taken", f"this dispatch is not claimed by {worker[:255]}")
+    run = (TaskRun if kind == "task" else FlowRun).objects.filter(pk=run_id).first()
+    if run is None:
+        return Claim(False, "unknown", "the run does not exist")
+    if run.is_final:
+        return Claim(False, "stale", f"the run is already {run.state_name}")
+    return Claim(True, "claimed")
 
 
 def release_many(worker: str, held: list[tuple[str, uuid.UUID, int]]) -> list[str]:

@@ -6,6 +6,9 @@
 `outcome` is "claimed", or why not ("stale", "cancelled", "taken", "not-yet", "unknown"): at most
 one claim of a dispatch is ever granted. The run's message carries what the worker needs to run
 it, so the answer is only yes or no; the worker's concurrent threads share one request.
+
+An item with `"confirm": true` asks instead whether a claim the worker holds (taken when the message
+arrived, long before its turn) is still its to run: "claimed" if so, else why not.
 """
 from __future__ import annotations
 
@@ -30,9 +33,15 @@ class WantedClaim(serializers.Serializer):
     dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
+class WantedOrHeldClaim(WantedClaim):
+    confirm = serializers.BooleanField(
+        required=False, default=False,
+        help_text="the worker holds this claim already (taken on the message's arrival) and asks whether it may still run it")
+
+
 class ClaimsSerializer(serializers.Serializer):
     worker = StoredTextField(min_length=1, max_length=255)
-    claims = serializers.ListField(child=WantedClaim(), min_length=1, max_length=MAX_CLAIMS)
+    claims = serializers.ListField(child=WantedOrHeldClaim(), min_length=1, max_length=MAX_CLAIMS)
 
 
 CLAIMS_ANSWER = inline_serializer("ClaimsAnswer", {"claims": serializers.ListField(child=inline_serializer(
@@ -40,8 +49,8 @@ CLAIMS_ANSWER = inline_serializer("ClaimsAnswer", {"claims": serializers.ListFie
                     "outcome": serializers.CharField(), "detail": serializers.CharField()}))})
 
 
-def plain_claims(data) -> tuple[str, list[tuple[str, uuid.UUID, int]]]:
-    """(worker, [(kind, run id, dispatch)]) from a body ClaimsSerializer would take as it is (exact JSON
+def plain_claims(data) -> tuple[str, list[tuple[str, uuid.UUID, int, bool]]]:
+    """(worker, [(kind, run id, dispatch, confirm)]) from a body ClaimsSerializer would take as it is (exact JSON
     types, storable text); NotPlain otherwise, and the view validates it (api/fast_path.py)."""
     if type(data) is not dict:
         raise NotPlain
@@ -57,18 +66,21 @@ def plain_claims(data) -> tuple[str, list[tuple[str, uuid.UUID, int]]]:
         kind, run_id, number = claim.get("kind"), claim.get("id"), claim.get("dispatch")
         if kind not in ("task", "flow") or type(run_id) is not str or type(number) is not int or not 1 <= number <= 2**31 - 1:
             raise NotPlain
+        confirm = claim.get("confirm", False)
+        if type(confirm) is not bool:
+            raise NotPlain
         try:
-            wanted.append((kind, uuid.UUID(run_id), number))
+            wanted.append((kind, uuid.UUID(run_id), number, confirm))
         except ValueError:
             raise NotPlain from None
     return worker, wanted
 
 
-def claims_answer(worker: str, wanted: list[tuple[str, uuid.UUID, int]]) -> dict:
+def claims_answer(worker: str, wanted: list[tuple]) -> dict:
     claims = background.claim_many(worker, wanted)
     return {"claims": [
         {"id": str(run_id), "kind": kind, "outcome": claim.outcome, "detail": claim.detail}
-        for (kind, run_id, _), claim in zip(wanted, claims)
+        for (kind, run_id, *_), claim in zip(wanted, claims)
     ]}
 
 
@@ -81,7 +93,7 @@ class ClaimsView(APIView):
     def post(self, request):
         data = ClaimsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        wanted = [(c["kind"], c["id"], c["dispatch"]) for c in data.validated_data["claims"]]
+        wanted = [(c["kind"], c["id"], c["dispatch"], c["confirm"]) for c in data.validated_data["claims"]]
         return Response(claims_answer(data.validated_data["worker"], wanted))
 
 

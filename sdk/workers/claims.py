@@ -25,15 +25,23 @@ MAX_CLAIMS = 100  # per request (the server's limit)
 PATIENCE = 10.0  # seconds to keep asking about a dispatch the server has "not-yet" (or cannot be reached)
 
 
-class _Wanted:
-    __slots__ = ("kind", "run_id", "dispatch", "outcome", "detail")
+# A claim taken on arrival and older than this when its run's turn comes is confirmed with the server
+# first: if the worker went unheard for WORKER_RECENT (60 s) meanwhile, the server may have given the
+# run to another worker (orchestrator/housekeeping.py).
+CONFIRM_AFTER = 20.0
 
-    def __init__(self, kind: str, run_id: str, dispatch: int) -> None:
+
+class _Wanted:
+    __slots__ = ("kind", "run_id", "dispatch", "confirm", "outcome", "detail", "answered_at")
+
+    def __init__(self, kind: str, run_id: str, dispatch: int, confirm: bool = False) -> None:
         self.kind = kind
         self.run_id = run_id
         self.dispatch = dispatch
+        self.confirm = confirm
         self.outcome: str | None = None
         self.detail = ""
+        self.answered_at = 0.0
 
 
 class Claims:
@@ -74,6 +82,12 @@ class Claims:
             while wanted is not None and wanted.outcome is None:
                 self._cond.wait()
         if wanted is not None:
+            if wanted.outcome == "claimed" and time.monotonic() - wanted.answered_at > CONFIRM_AFTER:
+                wanted = self._ask(_Wanted(kind, run_id, dispatch, confirm=True))
+                if wanted.outcome != "claimed":
+                    log.info("%s run %s dispatch %s claimed on arrival, no longer ours: %s %s", kind, run_id,
+                             dispatch, wanted.outcome, wanted.detail)
+                    return False
             if wanted.outcome == "claimed":
                 return True
             if wanted.outcome not in ("not-yet", "error"):
@@ -138,7 +152,8 @@ class Claims:
 
     def _send(self, batch: list[_Wanted]) -> None:
         body = {"worker": self.worker_name,
-                "claims": [{"kind": w.kind, "id": w.run_id, "dispatch": w.dispatch} for w in batch]}
+                "claims": [{"kind": w.kind, "id": w.run_id, "dispatch": w.dispatch, **({"confirm": True} if w.confirm else {})}
+                           for w in batch]}
         outcome, detail = "error", "no answer"
         try:
             answers = api_client().call("POST", "claims/", json=body).get("claims", [])
@@ -147,9 +162,11 @@ class Claims:
             answers, detail = [], f"{exc.status}: {exc.detail}"
         except Exception as exc:  # the server is unreachable: keep asking, within PATIENCE
             outcome, answers, detail = "error", [], repr(exc)
+        now = time.monotonic()
         for index, wanted in enumerate(batch):
             answer = answers[index] if index < len(answers) and isinstance(answers[index], dict) else None
             if answer is None:
                 wanted.outcome, wanted.detail = outcome, detail
             else:
                 wanted.outcome, wanted.detail = str(answer.get("outcome")), str(answer.get("detail") or "")
+            wanted.answered_at = now

@@ -980,8 +980,8 @@ def agreeing_claims(body):
     data = ClaimsSerializer(data=body)
     assert data.is_valid(), (body, data.errors)
     assert worker == data.validated_data["worker"]
-    assert wanted == [(c["kind"], c["id"], c["dispatch"]) for c in data.validated_data["claims"]]
-    assert all(type(n) is int and isinstance(i, uuid.UUID) for _, i, n in wanted)
+    assert wanted == [(c["kind"], c["id"], c["dispatch"], c["confirm"]) for c in data.validated_data["claims"]]
+    assert all(type(n) is int and isinstance(i, uuid.UUID) and type(c) is bool for _, i, n, c in wanted)
     return worker, wanted
 
 
@@ -999,7 +999,8 @@ def test_plain_claims_agrees_with_claims_serializer_on_seeded_random_bodies():
             ("kind", rng.choice(["task", "flow"] * 4 + ["Task", "", None, 1])),
             ("id", random_uuid_text(rng)),
             ("dispatch", rng.choice([1, 2, 2**31 - 1] * 3 + [0, -1, 2**31, "1", True, 1.0, None])),
-        ) if rng.random() < 0.97} for _ in range(rng.choice([0, 1, 1, 2, 3]))]
+            ("confirm", rng.choice([True, False] * 3 + ["true", 1, 0, None])),
+        ) if rng.random() < (0.97 if name != "confirm" else 0.3)} for _ in range(rng.choice([0, 1, 1, 2, 3]))]
         body = {"worker": random_text(rng), "claims": claims}
         plain += agreeing_claims(body) is not None
     assert plain >= 150  # (232 with this seed)
@@ -1092,6 +1093,7 @@ def test_wait_database_unavailable_same_as_django(key, monkeypatch):
         raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
 
     monkeypatch.setattr(wait_view, "outcomes", down)
+    monkeypatch.setattr(wait_view, "outcome", down)
     request = (WAIT, body_json({"ids": [run_id], "timeout": 0}), ok_headers(key))
     django_status, django_headers, django_content = call(django_asgi_app, *request)
     assert django_status == 503 and django_headers["retry-after"]
