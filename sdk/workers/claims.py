@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 from sdk.workers.api import ApiError, api_client
 
@@ -29,10 +30,11 @@ PATIENCE = 10.0  # seconds to keep asking about a dispatch the server has "not-y
 # first: if the worker went unheard for WORKER_RECENT (60 s) meanwhile, the server may have given the
 # run to another worker (orchestrator/housekeeping.py).
 CONFIRM_AFTER = 20.0
+GATHER = 0.01  # seconds the sender gathers claims of arrivals that no run waits for yet
 
 
 class _Wanted:
-    __slots__ = ("kind", "run_id", "dispatch", "confirm", "outcome", "detail", "answered_at")
+    __slots__ = ("kind", "run_id", "dispatch", "confirm", "outcome", "detail", "answered_at", "soon")
 
     def __init__(self, kind: str, run_id: str, dispatch: int, confirm: bool = False) -> None:
         self.kind = kind
@@ -42,16 +44,31 @@ class _Wanted:
         self.outcome: str | None = None
         self.detail = ""
         self.answered_at = 0.0
+        self.soon = True  # a run will wait for the answer at once (claims on arrival: unless all threads are busy)
 
 
 class Claims:
-    def __init__(self, worker_name: str) -> None:
+    def __init__(self, worker_name: str, threads: int = 1) -> None:
         self.worker_name = worker_name
+        self.threads = threads  # the worker's threads: runs at once
+        self._running = 0
         self._cond = threading.Condition()
         self._waiting: list[_Wanted] = []
         self._sending = False
         self._ahead: dict[tuple[str, str, int], _Wanted] = {}  # claimed on arrival, not started yet
         self._sender: threading.Thread | None = None
+        self._needed = 0  # runs waiting for a claim taken on arrival
+
+    @contextmanager
+    def running(self):
+        """Around a run's execution: while a thread is free, an arriving message starts at once."""
+        with self._cond:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
 
     def ahead(self, kind: str, run_id: str, dispatch: int) -> None:
         """A message arrived: claim its dispatch now, with whatever else arrived (never blocks)."""
@@ -60,6 +77,7 @@ class Claims:
             if key in self._ahead:
                 return
             wanted = _Wanted(kind, run_id, dispatch)
+            wanted.soon = self._running < self.threads  # a free thread starts it now: no gathering
             self._ahead[key] = wanted
             self._waiting.append(wanted)
             if self._sender is None:
@@ -68,19 +86,35 @@ class Claims:
             self._cond.notify_all()
 
     def _send_ahead(self) -> None:
-        """The sender thread: sends waiting claims whenever no request is in flight."""
+        """The sender thread: sends waiting claims whenever no request is in flight. While no run
+        waits for them (they queue behind running ones), it gathers arrivals for up to GATHER first:
+        a busy worker then claims its queue in a few requests, not one per message or two."""
         with self._cond:
             while True:
                 while not self._waiting or self._sending:
                     self._cond.wait()
-                self._send_waiting()
+                deadline = time.monotonic() + GATHER
+                while (not self._needed and not self._sending and len(self._waiting) < MAX_CLAIMS
+                       and not any(w.soon for w in self._waiting)):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._waiting and not self._sending:
+                    self._send_waiting()
 
     def claim(self, kind: str, run_id: str, dispatch: int) -> bool:
         """True when this worker may run the dispatch (granted once, whoever else asks)."""
         with self._cond:
             wanted = self._ahead.pop((kind, run_id, dispatch), None)
-            while wanted is not None and wanted.outcome is None:
-                self._cond.wait()
+            if wanted is not None and wanted.outcome is None:
+                self._needed += 1  # the sender sends at once what a run waits for
+                self._cond.notify_all()
+                try:
+                    while wanted.outcome is None:
+                        self._cond.wait()
+                finally:
+                    self._needed -= 1
         if wanted is not None:
             if wanted.outcome == "claimed" and time.monotonic() - wanted.answered_at > CONFIRM_AFTER:
                 wanted = self._ask(_Wanted(kind, run_id, dispatch, confirm=True))

@@ -33,16 +33,20 @@ class RunCancelled(BaseException):
 
 
 class Runner:
-    def __init__(self, served: Served, worker_name: str, gate: EventGate) -> None:
+    def __init__(self, served: Served, worker_name: str, gate: EventGate, threads: int = 1) -> None:
         self.served = served
         self.worker_name = worker_name
         self.gate = gate
-        self.claims = Claims(worker_name)
+        self.claims = Claims(worker_name, threads)
         self._executing: dict[str, int] = {}  # run id → thread id
         self._lock = threading.Lock()
 
     def execute(self, kind: str, run_id: str, key: str, dispatch: int, run: dict | None = None) -> str:
         """Run dispatch `dispatch` of a run; returns what happened ("completed", "not claimed: …")."""
+        with self.claims.running():
+            return self._execute(kind, run_id, key, dispatch, run)
+
+    def _execute(self, kind: str, run_id: str, key: str, dispatch: int, run: dict | None) -> str:
         target = self.served.lookup(kind, key)
         if target is None:
             log.error("received %s run %s for %r, which this worker does not serve", kind, run_id, key)

@@ -32,7 +32,7 @@ def serve(*tasks_or_flows: Any, concurrency: int = 1, name: str | None = None, l
 
     gate = EventGate(get_sink())
     set_sink(gate)
-    runner = Runner(served, worker_name, gate)
+    runner = Runner(served, worker_name, gate, threads=concurrency)
     app = build_app(runner)
     replay_spool()
     heartbeat = Heartbeat(worker_name, served)
