@@ -137,7 +137,8 @@ def main() -> int:
         ours: dict[int, float] = {}
         for workers in (1, 2):
             while len(stack.workers) < workers:
-                stack.start_worker(*served, concurrency=args.concurrency)
+                # As the floor's worker: WARNING (INFO logs two lines per run, a sixth of a worker's CPU).
+                stack.start_worker(*served, concurrency=args.concurrency, loglevel="WARNING")
             tp, lat, server_ms, worker_ms = delay_round_trips(args.runs, args.sequential, stack.server.proc.pid,
                                                               [w.pid for w in stack.workers])
             ours[workers] = tp

@@ -83,10 +83,10 @@ class Stack:
         env.update(extra)
         return env
 
-    def start_worker(self, *targets: str, concurrency: int = 1, **extra_env: str) -> subprocess.Popen:
+    def start_worker(self, *targets: str, concurrency: int = 1, loglevel: str = "INFO", **extra_env: str) -> subprocess.Popen:
         log = open(self.home / f"worker-{len(self.workers)}.log", "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sdk", "serve", *targets, f"--concurrency={concurrency}", "--loglevel=INFO"],
+            [sys.executable, "-m", "sdk", "serve", *targets, f"--concurrency={concurrency}", f"--loglevel={loglevel}"],
             cwd=ROOT, env=self.sdk_env(**extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
