@@ -68,6 +68,15 @@ class StrictCharField(serializers.CharField):
         return super().run_validation(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's IntegerField would also take "5" or 5.0 (the schema says integer)."""
+
+    def to_internal_value(self, data):
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StoredTextField(StrictCharField):
     """Text as ingestion stores it: NULs and unpaired surrogates (no database text holds them) become U+FFFD."""
 
@@ -199,7 +208,7 @@ def create_many(items, plain_only: bool = False) -> tuple[int, dict]:
 
 class ClaimSerializer(serializers.Serializer):
     worker = StoredTextField(min_length=1, max_length=255)
-    dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    dispatch = StrictIntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class BulkRetrySerializer(serializers.Serializer):

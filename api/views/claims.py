@@ -20,7 +20,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.views.background import UNSTORABLE_TEXT, NotPlain, StoredTextField, StrictUUIDField
+from api.views.background import UNSTORABLE_TEXT, NotPlain, StoredTextField, StrictIntegerField, StrictUUIDField
 from orchestrator import background
 from orchestrator.dispatch import BrokerUnavailable
 
@@ -30,11 +30,20 @@ MAX_CLAIMS = 100
 class WantedClaim(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["task", "flow"])
     id = StrictUUIDField()
-    dispatch = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    dispatch = StrictIntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false only: DRF's BooleanField would also take "yes", "0" or 1 (the schema says boolean)."""
+
+    def to_internal_value(self, data):
+        if type(data) is not bool:
+            self.fail("invalid", input=data)
+        return data
 
 
 class WantedOrHeldClaim(WantedClaim):
-    confirm = serializers.BooleanField(
+    confirm = StrictBooleanField(
         required=False, default=False,
         help_text="the worker holds this claim already (taken on the message's arrival) and asks whether it may still run it")
 

@@ -101,3 +101,11 @@ def test_claims_need_an_ingest_or_admin_key(db):
     body = {"worker": "w:1", "claims": [{"kind": "task", "id": str(uuid.uuid4()), "dispatch": 1}]}
     assert client.post("/api/claims/", body, format="json").status_code == 403
     assert APIClient().post("/api/claims/", body, format="json").status_code == 401
+
+
+@pytest.mark.parametrize("confirm", ["true", "0", 1, 0, None, "yes"])
+def test_confirm_must_be_a_json_boolean(staff, confirm):
+    body = {"worker": "w:1", "claims": [{"kind": "task", "id": str(uuid.uuid4()), "dispatch": 1, "confirm": confirm}]}
+    response = staff.post("/api/claims/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "confirm" in str(response.json())
