@@ -101,7 +101,10 @@ class Claims:
                         break
                     self._cond.wait(left)
                 if self._waiting and not self._sending:
-                    self._send_waiting()
+                    try:
+                        self._send_waiting()
+                    except Exception:  # a bug: its claims were answered "error"; keep sending the next ones
+                        log.exception("sending claims failed")
 
     def claim(self, kind: str, run_id: str, dispatch: int) -> bool:
         """True when this worker may run the dispatch (granted once, whoever else asks)."""

@@ -44,6 +44,13 @@ def test_sqlite_has_no_pool():
     assert "pool" not in database_from_url("sqlite:///x.sqlite3", SQLITE)["OPTIONS"]
 
 
+def test_sqlite_connections_persist_on_the_pooled_request_threads(monkeypatch):
+    monkeypatch.delenv("CONN_MAX_AGE", raising=False)
+    assert database_from_url(None, SQLITE)["CONN_MAX_AGE"] == 60
+    monkeypatch.setenv("CONN_MAX_AGE", "0")  # one connection per request, as before
+    assert database_from_url("sqlite:///x.sqlite3", SQLITE)["CONN_MAX_AGE"] == 0
+
+
 postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
 
 
