@@ -283,12 +283,12 @@ def scale_out_rows(args, name: str, url: str, env: dict, ingest_key: str, server
 TASK_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
     "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_run_id, task_key, "
-    "task_name, upstream_task_run_ids, stored_by"
+    "task_name, upstream_task_run_ids, stored_by, unstored_parameters"
 )
 FLOW_COLUMNS = (
     "id, name, parameters, tags, run_count, state_type, state_name, state_message, state_timestamp, state_seq, "
     "start_time, end_time, created, has_created_event, parent_task_run_id, updated, flow_id, parent_flow_run_id, version, "
-    "stored_by"
+    "stored_by, unstored_parameters"
 )
 
 
@@ -324,12 +324,12 @@ def load_runs(url: str, task_runs: int, per_flow: int = 20) -> float:
                 t_end = t_created + timedelta(seconds=1)
                 tasks.write(
                     f"{tr}\ttransform-{t:03x}\t{{}}\t[]\t1\t{state}\t{name}\t\t{t_end}\t4\t{t_created}\t{t_end}\t"
-                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\tbench\n"
+                    f"{t_created}\tt\t\\N\t{t_end}\t{fr}\ttransform-5f3a9c1e\ttransform\t[]\tbench\t[]\n"
                 )
             state, name = ("FAILED", "Failed") if flow_failed else ("COMPLETED", "Completed")
             flows.write(
                 f"{fr}\tflow-{f}\t{{}}\t[]\t1\t{state}\t{name}\t\t{end}\t3\t{created}\t{end}\t{created}\tt\t\\N\t"
-                f"{end}\t{flow_id}\t\\N\t\tbench\n"
+                f"{end}\t{flow_id}\t\\N\t\tbench\t[]\n"
             )
         with conn.cursor() as cur:
             with cur.copy(f"COPY orchestrator_flowrun ({FLOW_COLUMNS}) FROM STDIN") as copy:
