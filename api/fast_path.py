@@ -23,6 +23,7 @@ through the same header middlewares (security, CSP, X-Frame-Options).
 """
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -105,10 +106,12 @@ class FastPath:
     def __init__(self, app) -> None:
         self.app = app
         self.headers: Headers | None = None
-        self.routes: dict[str, Callable[[Request], Awaitable[HttpResponse]]] = {
-            "/api/events/": self.events,
-            "/api/claims/": self.claims,
-            "/api/task-runs/": self.create,
+        # Each route: what it does on a request thread (scope needed, handler, whether the body is JSON
+        # to parse), except the long poll, which waits on the event loop.
+        self.routes: dict[str, tuple | Callable[[Request], Awaitable[HttpResponse]]] = {
+            "/api/events/": ("ingest", self._events, False),
+            "/api/claims/": ("ingest", self._claims, True),
+            "/api/task-runs/": ("ingest", self._create, True),
             "/api/task-runs/wait/": self.wait,
         }
         self.on = enabled()
@@ -130,11 +133,16 @@ class FastPath:
         executor = threads.take()
         response = None
         try:
-            async with ThreadSensitiveContext(executor=executor):
-                try:
-                    response = await route(Request(scope, body))
-                except NotPlain:
-                    response = None
+            request = Request(scope, body)
+            if isinstance(route, tuple):  # straight to the request's thread: no asgiref hop on the way
+                response = await asyncio.get_running_loop().run_in_executor(
+                    executor, self._in_thread_or_none, request, *route)
+            else:
+                async with ThreadSensitiveContext(executor=executor):  # its sync_to_async calls: this thread
+                    try:
+                        response = await route(request)
+                    except NotPlain:
+                        response = None
         except Exception:  # a bug here: answered as Django answers one in a view
             log.exception("fast path: %s failed", scope["path"])
             response = JsonResponse({"error": "internal server error"}, status=500)
@@ -150,9 +158,6 @@ class FastPath:
 
     # --- the routes: each answers, or raises NotPlain to leave the request to Django ---
 
-    async def events(self, request: Request) -> HttpResponse:
-        return await sync_to_async(self._in_thread)(request, "ingest", self._events, json_body=False)
-
     def _events(self, request: Request) -> HttpResponse:
         rate = float(getattr(settings, "ORCHESTRATOR_INGEST_RATE_PER_KEY", 0) or 0)
         if rate > 0 and BUCKETS.take(("key", request.key.hashed_key), rate, max(1.0, 2 * rate)) > 0:
@@ -160,15 +165,9 @@ class FastPath:
         status, answer = ingest_body(request.body, request.header("HTTP_CONTENT_ENCODING"), request.key.name)
         return _drf_json(answer, status)
 
-    async def claims(self, request: Request) -> HttpResponse:
-        return await sync_to_async(self._in_thread)(request, "ingest", self._claims)
-
     def _claims(self, request: Request, data) -> HttpResponse:
         worker, wanted = plain_claims(data)
         return _drf_json(claims_answer(worker, wanted), 200)
-
-    async def create(self, request: Request) -> HttpResponse:
-        return await sync_to_async(self._in_thread)(request, "ingest", self._create)
 
     def _create(self, request: Request, data) -> HttpResponse:
         if type(data) is not dict or "runs" not in data:
@@ -202,6 +201,12 @@ class FastPath:
             raise NotPlain from None  # the view answers 400 with the same message
 
     # --- shared steps ---
+
+    def _in_thread_or_none(self, request: Request, scope: str, handler, json_body: bool) -> HttpResponse | None:
+        try:
+            return self._in_thread(request, scope, handler, json_body)
+        except NotPlain:
+            return None
 
     def _in_thread(self, request: Request, scope: str, handler, json_body: bool = True) -> HttpResponse:
         """What Django does around a view, on the request's thread: connections, admission, key, errors."""
