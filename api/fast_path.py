@@ -129,8 +129,7 @@ class FastPath:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        threads = ReusedThreadsASGIHandler.threads
-        executor = threads.take()
+        executor = ReusedThreadsASGIHandler.threads.take()
         response = None
         try:
             request = Request(scope, body)
@@ -146,15 +145,30 @@ class FastPath:
         except Exception:  # a bug here: answered as Django answers one in a view
             log.exception("fast path: %s failed", scope["path"])
             response = JsonResponse({"error": "internal server error"}, status=500)
-        finally:
-            threads.give_back(executor)
+        except BaseException:  # cancelled (the client went away): the thread goes back all the same
+            ReusedThreadsASGIHandler.threads.give_back(executor)
+            raise
         if response is None:
+            await self._release(route, executor)
             return await self.app(scope, _replay(body, receive), send)
-        content = response.content
-        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
-        headers.append((b"content-length", str(len(content)).encode()))
-        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        try:
+            content = response.content
+            headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
+            headers.append((b"content-length", str(len(content)).encode()))
+            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+        finally:
+            await self._release(route, executor)
+
+    @staticmethod
+    async def _release(route, executor) -> None:
+        """The request's thread back to the pool; the long poll's gives its connection back first
+        (after its answer is sent: one thread hop less before it)."""
+        try:
+            if not isinstance(route, tuple):
+                await asyncio.get_running_loop().run_in_executor(executor, close_old_connections)
+        finally:
+            ReusedThreadsASGIHandler.threads.give_back(executor)
 
     # --- the routes: each answers, or raises NotPlain to leave the request to Django ---
 
@@ -183,8 +197,6 @@ class FastPath:
             if not is_database_unavailable(exc):
                 raise
             response = service_unavailable(exc)  # as orchestrator.unavailable answers the view's
-        finally:
-            await sync_to_async(close_old_connections)()
         return self.headers.finish(request, response)
 
     def _wait_request(self, request: Request):
