@@ -133,7 +133,7 @@ def create_delayed_task_runs(runs: list[DelayedRun]) -> dict[uuid.UUID, bool | N
             new.append(run)
     if new:
         occurred = timezone.now().isoformat()
-        record([run.created_event(occurred) for run in new])
+        record([run.created_event(occurred) for run in new], savepoint=False)  # this transaction is the create
         rows = [BackgroundRun(run_id=run.run_id, kind="task", key=run.task_key, parameters=run.parameters or {},
                               dispatch=1, message_id=str(uuid.uuid4()), enqueued_at=timezone.now()) for run in new]
         BackgroundRun.objects.bulk_create(rows)
@@ -225,13 +225,19 @@ def claim(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int, *, re
     return _claim_or_refuse(kind, run_id, worker, dispatch_number)
 
 
-@transaction.atomic
 def claim_many(worker: str, wanted: list[tuple]) -> list[Claim]:
     """Claims of several dispatches (kind, run id, dispatch[, confirm]) for one worker, in one transaction:
     what a worker's concurrent threads ask for together. Each is granted or refused on its own; one marked
-    `confirm` asks whether a claim this worker already holds is still its to run (see `confirm`)."""
-    return [confirm(kind, run_id, worker, number) if again and again[0] else claim(kind, run_id, worker, number, read=False)
-            for kind, run_id, number, *again in wanted]
+    `confirm` asks whether a claim this worker already holds is still its to run (see `confirm`).
+    One claim alone is one statement (no transaction around it: two round trips less on PostgreSQL)."""
+    def each() -> list[Claim]:
+        return [confirm(kind, run_id, worker, number) if again and again[0] else claim(kind, run_id, worker, number, read=False)
+                for kind, run_id, number, *again in wanted]
+
+    if len(wanted) == 1:
+        return each()
+    with transaction.atomic():
+        return each()
 
 
 def confirm(kind: str, run_id: uuid.UUID, worker: str, dispatch_number: int) -> Claim:

@@ -68,10 +68,12 @@ def latest_accepted_time() -> datetime:
     return timezone.now() + skew
 
 
-def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
+def ingest_batch(events: list, stored_by: str = "", *, savepoint: bool = True) -> IngestResult:
     """Validate and store a batch; invalid events are reported by index, the rest stored.
 
     `stored_by` names who sent the batch (the API key's name): every row it stores records it.
+    `savepoint=False`: inside a caller's transaction, store without a savepoint of its own (two round
+    trips on PostgreSQL) and without retrying: an error goes to the caller, whose transaction ends.
     """
     started = time.perf_counter()
     result = IngestResult()
@@ -90,7 +92,7 @@ def ingest_batch(events: list, stored_by: str = "") -> IngestResult:
         seen_ids.add(event.id)
         valid.append(event)
     if valid:
-        stored = store(valid, stored_by)
+        stored = store(valid, stored_by, savepoint=savepoint)
         result.accepted += stored.accepted
         result.duplicates += len(valid) - stored.accepted
         result.flow_run_ids.update(map(uuid.UUID, stored.flow_run_ids))
@@ -118,8 +120,10 @@ TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization fai
 ATTEMPTS = 3
 
 
-def store(events: list[Event], stored_by: str = "") -> Stored:
+def store(events: list[Event], stored_by: str = "", savepoint: bool = True) -> Stored:
     """Store valid, distinct events in one transaction, retried if the database calls it off."""
+    if not savepoint and transaction.get_connection().in_atomic_block:
+        return BatchWriter(events, stored_by).write()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction.atomic():

@@ -38,10 +38,11 @@ def state_event(kind: str, run_id: uuid.UUID, state_type: str, state_name: str, 
     return event
 
 
-def record(events: list[dict]) -> IngestResult:
+def record(events: list[dict], *, savepoint: bool = True) -> IngestResult:
     """Store server-made events inside the caller's transaction (ingest_batch publishes the change
-    to live pages and long polls once it commits)."""
-    result = ingest_batch(events)
+    to live pages and long polls once it commits). `savepoint=False`: no savepoint (nor retry) of its
+    own, for a caller whose transaction is short and may simply fail."""
+    result = ingest_batch(events, savepoint=savepoint)
     if result.rejected:  # our own events: a rejection is a bug, never the user's input
         raise ValueError(f"server-made events were rejected: {result.rejected}")
     return result
