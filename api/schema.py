@@ -71,4 +71,8 @@ def describe_bulk_retry_filters(result, generator, request, public):
                if p.get("in") == "query" and p["name"] not in ("cursor", "page_size")}
     component["properties"]["filters"] = {"type": "object", "properties": filters, "additionalProperties": False,
                                           "description": "the filters of GET /api/task-runs/"}
+    # One of the two shapes must be sent (the view answers 400 to no body): the body is required.
+    bulk = result["paths"].get("/api/task-runs/retry/", {}).get("post", {})
+    if "requestBody" in bulk:
+        bulk["requestBody"]["required"] = True
     return result
