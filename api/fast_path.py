@@ -133,11 +133,12 @@ class FastPath:
         response = None
         try:
             request = Request(scope, body)
-            if isinstance(route, tuple):  # straight to the request's thread: no asgiref hop on the way
-                response = await asyncio.get_running_loop().run_in_executor(
-                    executor, self._in_thread_or_none, request, *route)
-            else:
-                async with ThreadSensitiveContext(executor=executor):  # its sync_to_async calls: this thread
+            # sync_to_async (not a bare run_in_executor): code on the thread that goes back to the event loop
+            # (async_to_sync: publishing to the in-memory channel layer) must find this server's loop.
+            async with ThreadSensitiveContext(executor=executor):
+                if isinstance(route, tuple):
+                    response = await sync_to_async(self._in_thread_or_none)(request, *route)
+                else:
                     try:
                         response = await route(request)
                     except NotPlain:
