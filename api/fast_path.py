@@ -38,9 +38,11 @@ from django.db import close_old_connections
 from django.http import HttpResponse, JsonResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request as DRFRequest
 
+from api.auth import APIKeyAuthentication
 from api.models import APIKey
 from api.rate_limits import BUCKETS
 from api.views.background import NotPlain, create_many
@@ -105,7 +107,7 @@ class Headers:
 class FastPath:
     def __init__(self, app) -> None:
         self.app = app
-        self.headers: Headers | None = None
+        self.headers = Headers()
         # Each route: what it does on a request thread (scope needed, handler, whether the body is JSON
         # to parse), except the long poll, which waits on the event loop.
         self.routes: dict[str, tuple | Callable[[Request], Awaitable[HttpResponse]]] = {
@@ -137,7 +139,7 @@ class FastPath:
             # (async_to_sync: publishing to the in-memory channel layer) must find this server's loop.
             async with ThreadSensitiveContext(executor=executor):
                 if isinstance(route, tuple):
-                    response = await sync_to_async(self._in_thread_or_none)(request, *route)
+                    response = await sync_to_async(self._in_thread)(request, *route)
                 else:
                     try:
                         response = await route(request)
@@ -204,9 +206,7 @@ class FastPath:
         close_old_connections()
         try:
             self._admit(request, ("read", "ingest"))
-        except NotPlain:
-            raise
-        except Exception:  # e.g. the database is away: the view's own checks answer (401)
+        except Exception:  # not plain, or e.g. the database is away: the view's own checks answer (401)
             raise NotPlain from None
         try:
             return wait_request(request.body)
@@ -215,14 +215,9 @@ class FastPath:
 
     # --- shared steps ---
 
-    def _in_thread_or_none(self, request: Request, scope: str, handler, json_body: bool) -> HttpResponse | None:
-        try:
-            return self._in_thread(request, scope, handler, json_body)
-        except NotPlain:
-            return None
-
-    def _in_thread(self, request: Request, scope: str, handler, json_body: bool = True) -> HttpResponse:
-        """What Django does around a view, on the request's thread: connections, admission, key, errors."""
+    def _in_thread(self, request: Request, scope: str, handler, json_body: bool) -> HttpResponse | None:
+        """What Django does around a view, on the request's thread: connections, admission, key, errors.
+        None: the request is not plain, and Django serves it."""
         close_old_connections()
         try:
             self._admit(request, (scope,))
@@ -243,7 +238,7 @@ class FastPath:
             else:
                 response = handler(request)
         except NotPlain:
-            raise
+            return None
         except Exception as exc:
             if not is_database_unavailable(exc):
                 raise
@@ -263,25 +258,20 @@ class FastPath:
             raise NotPlain
 
     def _admit(self, request: Request, scopes: tuple[str, ...]) -> None:
-        if self.headers is None:
-            self.headers = Headers()
         self.headers.admit(request)
         request.key = _api_key(request, scopes)
 
 
 def _api_key(request: Request, scopes: tuple[str, ...]) -> APIKey:
-    """The request's active API key when it allows one of `scopes` (what APIKeyAuthentication and HasScope
-    check); NotPlain for anything else: no key, a session, a bad, revoked or expired key, a narrower scope."""
-    # As DRF's get_authorization_header: the bytes, split on ASCII whitespace only.
-    header = request.header("HTTP_AUTHORIZATION").encode("latin-1").split()
-    if len(header) != 2 or header[0].lower() != b"bearer" or not header[1].isascii():
+    """The request's API key when APIKeyAuthentication takes it and it allows one of `scopes` (what HasScope
+    checks); NotPlain for anything else: no key, a session, a bad, revoked or expired key, a narrower scope."""
+    try:
+        found = APIKeyAuthentication().authenticate(DRFRequest(request.django))
+    except AuthenticationFailed:
+        raise NotPlain from None
+    if found is None or not any(map(found[1].allows, scopes)):
         raise NotPlain
-    key = APIKey.find(header[1].decode("ascii"))
-    now = timezone.now()
-    if key is None or (key.expires_at is not None and key.expires_at <= now) or not any(map(key.allows, scopes)):
-        raise NotPlain
-    key.record_use(now)
-    return key
+    return found[1]
 
 
 RENDERER = JSONRenderer()

@@ -231,6 +231,16 @@ return found
 """
 
 
+def _redis_shards(layer, groups: list[str]) -> dict[int, list[str]] | None:
+    """Groups by channels-redis shard, or None for a layer we cannot address directly."""
+    if not all(hasattr(layer, a) for a in ("_group_key", "consistent_hash", "connection", "group_expiry")):
+        return None
+    by_shard: dict[int, list[str]] = {}
+    for g in groups:
+        by_shard.setdefault(layer.consistent_hash(g), []).append(g)
+    return by_shard
+
+
 async def listened_groups(layer, groups: list[str]) -> list[str]:
     """The groups that have at least one member: one script call per Redis shard, whatever their number
     (a pipeline of one EXISTS per group costs ~50 µs of Python per group; the script, a few µs).
@@ -242,27 +252,15 @@ async def listened_groups(layer, groups: list[str]) -> list[str]:
     members = getattr(layer, "groups", None)
     if isinstance(members, dict):  # channels.layers.InMemoryChannelLayer
         return [g for g in groups if members.get(g)]
-    if not (hasattr(layer, "_group_key") and hasattr(layer, "consistent_hash") and hasattr(layer, "connection")):
+    by_shard = _redis_shards(layer, groups)
+    if by_shard is None:
         return groups
-    by_shard: dict[int, list[str]] = {}
-    for g in groups:
-        by_shard.setdefault(layer.consistent_hash(g), []).append(g)
     found: list[str] = []
     for shard, names in by_shard.items():
         connection = layer.connection(shard)
         positions = await connection.eval(EXISTING_KEYS_LUA, len(names), *(layer._group_key(g) for g in names))
         found.extend(names[i - 1] for i in positions)
     return found
-
-
-def _redis_shards(layer, groups: list[str]) -> dict[int, list[str]] | None:
-    """Groups by channels-redis shard, or None for a layer we cannot address directly."""
-    if not all(hasattr(layer, a) for a in ("_group_key", "consistent_hash", "connection", "group_expiry")):
-        return None
-    by_shard: dict[int, list[str]] = {}
-    for g in groups:
-        by_shard.setdefault(layer.consistent_hash(g), []).append(g)
-    return by_shard
 
 
 async def join(layer, groups: list[str], channel: str) -> None:

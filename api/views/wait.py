@@ -66,29 +66,32 @@ def outcomes(run_ids: list[uuid.UUID], final_only: bool = False) -> dict[uuid.UU
         runs = runs.filter(state_type__in=FINAL_STATE_TYPES)
     rows = list(runs.values_list(*RUN_COLUMNS))
     final_ids = [row[0] for row in rows if row[1] in FINAL_STATE_TYPES]
-    latest: dict[uuid.UUID, tuple] = {}
+    latest: dict[uuid.UUID, list] = {}  # each final run's latest final state: type, result, error
     if final_ids:
         final_states = (TaskRunState.objects.filter(task_run_id__in=final_ids, type__in=FINAL_STATE_TYPES)
                         .order_by("task_run_id", "-timestamp", "-seq").values_list("task_run_id", "type", "result", "error"))
-        for state in final_states:
-            latest.setdefault(state[0], state)
-    answers = {}
-    for run_id, state_type, state_name, state_message, state_timestamp, run_count in rows:
-        final = state_type in FINAL_STATE_TYPES
-        answer = {
-            "id": str(run_id),
-            "final": final,
-            "run_count": run_count,
-            "state": {"type": state_type, "name": state_name, "message": state_message,
-                      "timestamp": state_timestamp.isoformat() if state_timestamp else None} if state_type else None,
-        }
-        state = latest.get(run_id) if final else None
-        if final and state_type == StateType.COMPLETED:
-            answer["result"] = state[2] if state is not None and state[1] == StateType.COMPLETED else None
-        elif state is not None and state[3]:
-            answer["error"] = state[3]
-        answers[run_id] = answer
-    return answers
+        for run_id, *state in final_states:
+            latest.setdefault(run_id, state)
+    return {row[0]: _answer(*row, latest.get(row[0])) for row in rows}
+
+
+def _answer(run_id, state_type: str, state_name: str, state_message: str, state_timestamp, run_count: int,
+            final_state) -> dict:
+    """A run's answer from its row and, once final, its latest final state (type, result, error: decoded)."""
+    final = state_type in FINAL_STATE_TYPES
+    answer = {
+        "id": str(run_id),
+        "final": final,
+        "run_count": run_count,
+        "state": {"type": state_type, "name": state_name, "message": state_message,
+                  "timestamp": state_timestamp.isoformat() if state_timestamp else None} if state_type else None,
+    }
+    state = final_state if final else None
+    if final and state_type == StateType.COMPLETED:
+        answer["result"] = state[1] if state is not None and state[0] == StateType.COMPLETED else None
+    elif state is not None and state[2]:
+        answer["error"] = state[2]
+    return answer
 
 
 def outcome(run_id: uuid.UUID) -> dict | None:
@@ -111,20 +114,9 @@ def outcome(run_id: uuid.UUID) -> dict | None:
         state_timestamp = parse_datetime(state_timestamp)
     if state_timestamp is not None and dj_timezone.is_naive(state_timestamp):  # SQLite keeps UTC, naive
         state_timestamp = dj_timezone.make_aware(state_timestamp, dt_timezone.utc)
-    answer = {
-        "id": str(run_id),
-        "final": final,
-        "run_count": run_count,
-        "state": {"type": state_type, "name": state_name, "message": state_message,
-                  "timestamp": state_timestamp.isoformat() if state_timestamp else None} if state_type else None,
-    }
-    if final and state_type == StateType.COMPLETED:
-        answer["result"] = _json_value(state[1]) if state is not None and state[0] == StateType.COMPLETED else None
-    elif state is not None and state[2] is not None:
-        error = _json_value(state[2])
-        if error:
-            answer["error"] = error
-    return answer
+    if state is not None:
+        state = (state[0], _json_value(state[1]), _json_value(state[2]))
+    return _answer(run_id, state_type, state_name, state_message, state_timestamp, run_count, state)
 
 
 _JSON_FIELD = TaskRunState._meta.get_field("result")

@@ -23,13 +23,14 @@ from django.utils import timezone
 
 import api.views.events as events_view
 import api.views.wait as wait_view
-from api.fast_path import FastPath
+from api.fast_path import FastPath, _replay
 from api.models import APIKey
 from api.views.background import DelaySerializer, NotPlain, plain_delayed_run
 from api.views.claims import ClaimsSerializer, plain_claims
 from orchestrator.asgi import application, django_asgi_app
 from orchestrator.models import BackgroundRun, FlowRun, TaskRun
 from orchestrator.request_threads import ReusedThreadsASGIHandler
+from tests.asgi import body_of, drive, http_scope
 from tests.orchestrator.event_factory import flow_run_created, new_id, task_run_created
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_queues")]
@@ -48,32 +49,6 @@ def own_queues(monkeypatch):
 
 # --- driving ASGI apps ---
 
-def http_scope(path: str, method: str = "POST", headers=(), query: bytes = b"") -> dict:
-    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
-    if not any(name == b"host" for name, _ in raw):
-        raw.insert(0, (b"host", b"testserver"))
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query, "headers": raw,
-            "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)}
-
-
-async def _drive(app, scope: dict, chunks: list[bytes]) -> list[dict]:
-    incoming = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if incoming:
-            return incoming.pop(0)
-        await asyncio.Event().wait()  # the client stays connected
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent
-
-
 def with_length(headers, body: bytes) -> list[tuple[str, str]]:
     """The headers with a Content-Length, as clients send it (DRF reads no JSON without one)."""
     headers = list(headers)
@@ -89,14 +64,13 @@ def call(app, path: str, body: bytes = b"", headers=(), method: str = "POST", qu
     chunks = chunks if chunks is not None else [body]
     if length:
         headers = with_length(headers, b"".join(chunks))
-    sent = asyncio.run(_drive(app, http_scope(path, method, headers, query), chunks))
+    sent = asyncio.run(drive(app, http_scope(path, method, headers, query), chunks))
     start = next(m for m in sent if m["type"] == "http.response.start")
     answer_headers: dict[str, str] = {}
     for name, value in start["headers"]:
         name, value = name.decode("latin-1").lower(), value.decode("latin-1")
         answer_headers[name] = f"{answer_headers[name]}, {value}" if name in answer_headers else value
-    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], answer_headers, content
+    return start["status"], answer_headers, body_of(sent)
 
 
 @dataclass
@@ -133,16 +107,7 @@ class Recorder:
             await send({"type": "http.response.start", "status": WRAPPED_CALLED, "headers": []})
             await send({"type": "http.response.body", "body": b"the wrapped app was called"})
             return
-        given = False
-
-        async def replay():
-            nonlocal given
-            if not given:
-                given = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.inner(scope, replay, send)
+        await self.inner(scope, _replay(body, receive), send)
 
 
 def fast_only() -> tuple[FastPath, Recorder]:

@@ -13,19 +13,12 @@ from django.test import override_settings
 from api.fast_path import FastPath
 from api.models import APIKey
 from orchestrator import broadcast
+from tests.asgi import drive, http_scope, status_of
 from tests.orchestrator.event_factory import flow_run_created, new_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-def scope(key: str, body: bytes) -> dict:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-            "path": "/api/events/", "raw_path": b"/api/events/", "root_path": "", "query_string": b"",
-            "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {key}".encode()),
-                        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)}
 
 
 @override_settings(CHANNEL_LAYERS=IN_MEMORY)
@@ -54,25 +47,14 @@ def test_a_batch_through_the_fast_path_reaches_an_in_memory_subscriber_at_once(m
         layer = get_channel_layer()
         channel = await layer.new_channel()
         await layer.group_add(broadcast.RUNS_GROUP, channel)
-        given = False
-
-        async def receive():
-            nonlocal given
-            if not given:
-                given = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await asyncio.Event().wait()
-
-        sent: list[dict] = []
-
-        async def send(message):
-            sent.append(message)
 
         async def django(scope_, receive_, send_):
             not_django(scope_)
 
-        await FastPath(django)(scope(key, body), receive, send)
-        assert sent and sent[0]["status"] == 200 and not refused
+        scope = http_scope("/api/events/", headers=[("Authorization", f"Bearer {key}"), ("Content-Type", "application/json"),
+                                                    ("Content-Length", str(len(body)))])
+        sent = await drive(FastPath(django), scope, [body])
+        assert status_of(sent) == 200 and not refused
         # Published on this loop, the one that owns the in-memory layer's queues (not a loop of its own).
         assert publishing_loops == [asyncio.get_running_loop()]
         return await asyncio.wait_for(layer.receive(channel), timeout=2)

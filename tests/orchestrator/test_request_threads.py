@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from orchestrator.request_threads import IdleThreads, ReusedThreadsASGIHandler
+from tests.asgi import drive, http_scope, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,28 +19,7 @@ def handler_with(threads: IdleThreads) -> ReusedThreadsASGIHandler:
 
 
 async def get(app, path: str) -> list[dict]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": [],
-             "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)}
-    sent: list[dict] = []
-    body_given = asyncio.Event()
-
-    async def receive() -> dict:
-        if not body_given.is_set():
-            body_given.set()
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client stays connected
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent
-
-
-def status_of(sent: list[dict]) -> int:
-    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return await drive(app, http_scope(path, "GET"))
 
 
 def test_requests_one_after_another_share_one_thread():

@@ -19,6 +19,7 @@ from api.models import APIKey
 from orchestrator import broadcast
 from orchestrator.ingest import ingest_batch
 from orchestrator.waiters import LocalWaiters, waiters
+from tests.asgi import body_of, drive, http_scope, status_of
 from tests.orchestrator.event_factory import at, flow_run_created, new_id, state, task_run_created
 
 PROMPT = 0.5  # seconds: "at once", generously (the backstop below is 30 s, its default 1 s)
@@ -269,33 +270,12 @@ def test_a_post_wait_through_the_asgi_app_is_answered_at_once(settings, monkeypa
     run_id = running_task_run()
     other = running_task_run()
     body = json.dumps({"ids": [run_id, other], "timeout": 20}).encode()
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/api/task-runs/wait/", "raw_path": b"/api/task-runs/wait/", "root_path": "", "query_string": b"",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"content-length", str(len(body)).encode()), (b"authorization", f"Bearer {key}".encode())],
-             "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000)}
-
-    async def drive() -> list[dict]:
-        incoming = [{"type": "http.request", "body": body, "more_body": False}]
-        sent: list[dict] = []
-
-        async def receive() -> dict:
-            if incoming:
-                return incoming.pop(0)
-            await asyncio.Event().wait()  # the client stays connected
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        await application(scope, receive, send)
-        return sent
-
-    sent, elapsed, prompt = asyncio.run(poll_and_complete(run_id, drive()))
+    scope = http_scope("/api/task-runs/wait/", headers=[("Content-Type", "application/json"),
+                        ("Content-Length", str(len(body))), ("Authorization", f"Bearer {key}")])
+    sent, elapsed, prompt = asyncio.run(poll_and_complete(run_id, drive(application, scope, [body])))
     assert prompt, f"the long poll was not answered within {PROMPT}s of the ingestion"
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    assert start["status"] == 200
-    content = json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+    assert status_of(sent) == 200
+    content = json.loads(body_of(sent))
     assert [(r["id"], r["final"]) for r in content["runs"]] == [(run_id, True)]
     assert content["runs"][0]["result"] == {"v": 7}
     assert elapsed < PROMPT
